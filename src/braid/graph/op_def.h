@@ -124,7 +124,7 @@ class OpRegistry {
 
 namespace internal {
 struct OpRegistrar {
-  explicit OpRegistrar(OpDefBuilder&& builder) {
+  explicit OpRegistrar(OpDefBuilder builder) {
     OpRegistry::Global()->Register(std::move(builder).Build());
   }
 };
@@ -133,6 +133,6 @@ struct OpRegistrar {
 #define BRAID_REGISTER_OP(builder) BRAID_REGISTER_OP_UNIQ(__COUNTER__, builder)
 #define BRAID_REGISTER_OP_UNIQ(ctr, builder) BRAID_REGISTER_OP_UNIQ2(ctr, builder)
 #define BRAID_REGISTER_OP_UNIQ2(ctr, builder) \
-  static ::braid::internal::OpRegistrar braid_op_registrar_##ctr(builder)
+  [[maybe_unused]] static ::braid::internal::OpRegistrar braid_op_registrar_##ctr(builder)
 
 }  // namespace braid

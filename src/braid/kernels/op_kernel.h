@@ -207,7 +207,7 @@ class KernelRegistry {
 
 namespace internal {
 struct KernelRegistrar {
-  KernelRegistrar(KernelDefBuilder&& b, KernelFactory f) {
+  KernelRegistrar(KernelDefBuilder b, KernelFactory f) {
     KernelRegistry::Global()->Register(std::move(b).Build(), std::move(f));
   }
 };
@@ -219,7 +219,7 @@ struct KernelRegistrar {
 #define BRAID_REGISTER_KERNEL_UNIQ(ctr, builder, ...) \
   BRAID_REGISTER_KERNEL_UNIQ2(ctr, builder, __VA_ARGS__)
 #define BRAID_REGISTER_KERNEL_UNIQ2(ctr, builder, ...)                                  \
-  static ::braid::internal::KernelRegistrar braid_kernel_registrar_##ctr(              \
+  [[maybe_unused]] static ::braid::internal::KernelRegistrar braid_kernel_registrar_##ctr( \
       builder, [](::braid::OpKernelConstruction* c) -> std::unique_ptr<::braid::OpKernel> { \
         return std::make_unique<__VA_ARGS__>(c);                                        \
       })

@@ -1,8 +1,8 @@
 // The one op-test table mechanism: every op family lists OpCases in its
 // *_op_table_test.cc, and CheckOp verifies each case three ways:
 //   1. forward: the kernel's result against an independent reference;
-//   2. shape function: the statically inferred shape (with fully known input
-//      shapes) equals the shape the kernel produced;
+//   2. shape function: the statically inferred shape (input shapes and
+//      non-float input values known) equals the shape the kernel produced;
 //   3. gradient: AddGradients' symbolic gradient against central finite
 //      differences, for every floating-point input (or those listed).
 // Test-only code: links the whole runtime.
@@ -21,8 +21,10 @@ namespace braid::testing {
 
 struct OpCase {
   std::string name;
-  // Builds the op under test from one Placeholder per entry of `inputs`
-  // (placeholders carry the inputs' full shapes). Returns the output to check.
+  // Builds the op under test from one Output per entry of `inputs`: floating-
+  // point inputs become Placeholders of their full shape (fed each run);
+  // others (shapes, axes, indices, labels) become Consts, so shape functions
+  // see their values. Returns the output to check.
   std::function<Output(const Scope&, const std::vector<Output>&)> build;
   std::vector<Tensor> inputs;
   // Computes the expected output from the inputs with plain loops (or returns

@@ -1,0 +1,38 @@
+#include "braid/runtime/device.h"
+
+#include <omp.h>
+
+#include <dnnl.hpp>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "braid/base/thread_pool.h"
+
+namespace braid {
+
+CpuDevice::CpuDevice(std::string name, uint64_t incarnation)
+    : name_(std::move(name)), incarnation_(incarnation) {}
+
+dnnl::engine& CpuDevice::dnnl_engine() {
+  static dnnl::engine* engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
+  return *engine;
+}
+
+std::vector<std::unique_ptr<DeviceBase>> CreateCpuDevices(const std::string& job, int task,
+                                                          int count) {
+  std::random_device rd;
+  uint64_t incarnation = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  if (incarnation == 0) incarnation = 1;
+  std::vector<std::unique_ptr<DeviceBase>> devices;
+  for (int i = 0; i < count; ++i) {
+    devices.push_back(std::make_unique<CpuDevice>(
+        absl::StrCat("/job:", job, "/replica:0/task:", task, "/device:CPU:", i), incarnation));
+  }
+  return devices;
+}
+
+void SetIntraOpThreads(int threads) {
+  omp_set_num_threads(threads > 0 ? threads : NumSchedulableCores());
+}
+
+}  // namespace braid

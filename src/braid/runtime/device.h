@@ -1,0 +1,40 @@
+// Devices of this process. A CPU device owns a ResourceMgr (its variables)
+// and uses the process-wide oneDNN CPU engine. A CUDA device would derive from
+// DeviceBase the same way, with its own engine and allocator.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "braid/kernels/op_kernel.h"
+
+namespace braid {
+
+class CpuDevice : public DeviceBase {
+ public:
+  // `name` is a full device name; `incarnation` tells this process apart from
+  // an earlier one that had the same name.
+  CpuDevice(std::string name, uint64_t incarnation);
+  const std::string& name() const override { return name_; }
+  const std::string& device_type() const override { return type_; }
+  ResourceMgr* resource_mgr() override { return &resources_; }
+  dnnl::engine& dnnl_engine() override;
+  uint64_t incarnation() const override { return incarnation_; }
+
+ private:
+  const std::string name_;
+  const std::string type_ = "CPU";
+  const uint64_t incarnation_;
+  ResourceMgr resources_;
+};
+
+// `count` CPU devices /job:J/replica:0/task:T/device:CPU:i sharing one fresh
+// random incarnation number.
+std::vector<std::unique_ptr<DeviceBase>> CreateCpuDevices(const std::string& job, int task,
+                                                          int count);
+
+// Sets the threads each kernel may use (oneDNN and OpenMP loops); 0 = cores.
+void SetIntraOpThreads(int threads);
+
+}  // namespace braid

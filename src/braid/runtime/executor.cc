@@ -1,0 +1,228 @@
+#include "braid/runtime/executor.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "braid/base/status_macros.h"
+
+namespace braid {
+
+absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph> graph,
+                                                           DeviceBase* device, ThreadPool* pool) {
+  std::unique_ptr<Executor> ex(new Executor(std::move(graph), device, pool));
+  const int n = ex->graph_->num_nodes();
+  ex->items_.resize(n);
+  int slots = 0;
+  for (Node* node : ex->graph_->nodes()) {
+    Item& item = ex->items_[node->id()];
+    item.node = node;
+    ASSIGN_OR_RETURN(item.kernel, KernelRegistry::Global()->CreateKernel(*node, device));
+    item.input_start = slots;
+    slots += node->num_inputs();
+    item.num_pending = node->num_inputs() + static_cast<int>(node->control_inputs().size());
+    item.outputs.resize(node->num_outputs());
+    for (int k = 0; k < node->num_outputs(); ++k)
+      for (const InEdge& e : node->out_edges(k))
+        item.outputs[k].emplace_back(e.dst->id(), e.dst_input);
+    for (Node* c : node->control_outputs()) item.control_outputs.push_back(c->id());
+    if (item.num_pending == 0) ex->roots_.push_back(node->id());
+  }
+  ex->num_slots_ = slots;
+  return ex;
+}
+
+Executor::~Executor() = default;
+
+// The state of one step: input slots, pending counts, the first error.
+class Executor::Step {
+ public:
+  Step(Executor* ex, const StepContext& ctx, std::function<void(absl::Status)> done)
+      : ex_(ex), ctx_(ctx), done_(std::move(done)), slots_(ex->num_slots_),
+        pending_(ex->items_.size()) {
+    for (size_t i = 0; i < ex->items_.size(); ++i)
+      pending_[i].store(ex->items_[i].num_pending, std::memory_order_relaxed);
+  }
+
+  void Start() {
+    const auto& roots = ex_->roots_;
+    if (roots.empty()) {
+      Finish();
+      return;
+    }
+    outstanding_.store(static_cast<int>(roots.size()));
+    for (size_t i = 1; i < roots.size(); ++i) {
+      int id = roots[i];
+      ex_->pool_->Schedule([this, id] { RunFrom(id); });
+    }
+    RunFrom(roots[0]);
+  }
+
+ private:
+  // Runs `id`, then keeps running one ready successor inline; the others go
+  // to the pool. `outstanding_` counts nodes scheduled and not yet finished.
+  void RunFrom(int id) {
+    std::deque<int> inline_ready = {id};
+    while (!inline_ready.empty()) {
+      int cur = inline_ready.front();
+      inline_ready.pop_front();
+      Item& item = ex_->items_[cur];
+      if (item.kernel->IsAsync()) {
+        RunAsyncItem(cur);
+        continue;
+      }
+      std::vector<Tensor> inputs(std::make_move_iterator(slots_.begin() + item.input_start),
+                                 std::make_move_iterator(slots_.begin() + item.input_start +
+                                                         item.node->num_inputs()));
+      OpKernelContext ctx(*item.node, ex_->device_, &ctx_, &inputs);
+      if (ok()) ComputeGuarded(item, &ctx);
+      std::vector<int> ready;
+      Complete(cur, &ctx, &ready);
+      for (size_t i = 0; i < ready.size(); ++i) {
+        if (i == 0) {
+          inline_ready.push_back(ready[i]);
+        } else {
+          int next = ready[i];
+          ex_->pool_->Schedule([this, next] { RunFrom(next); });
+        }
+      }
+      if (FinishOne()) return;
+    }
+  }
+
+  // Kernels report errors on their context; an exception escaping one (from
+  // oneDNN or the allocator) becomes that node's error instead of a crash.
+  static void ComputeGuarded(Item& item, OpKernelContext* ctx) {
+    try {
+      item.kernel->Compute(ctx);
+    } catch (const std::exception& e) {
+      ctx->SetStatus(absl::InternalError(absl::StrCat("kernel threw: ", e.what())));
+    }
+  }
+
+  void RunAsyncItem(int id) {
+    Item& item = ex_->items_[id];
+    auto inputs = std::make_shared<std::vector<Tensor>>(
+        std::make_move_iterator(slots_.begin() + item.input_start),
+        std::make_move_iterator(slots_.begin() + item.input_start + item.node->num_inputs()));
+    auto ctx = std::make_shared<OpKernelContext>(*item.node, ex_->device_, &ctx_, inputs.get());
+    if (!ok()) {
+      AfterAsync(id, ctx.get());
+      return;
+    }
+    item.kernel->ComputeAsync(ctx.get(), [this, id, ctx, inputs] {
+      // Continue on the pool: the callback may run inside a Send.
+      ex_->pool_->Schedule([this, id, ctx, inputs] { AfterAsync(id, ctx.get()); });
+    });
+  }
+
+  void AfterAsync(int id, OpKernelContext* ctx) {
+    std::vector<int> ready;
+    Complete(id, ctx, &ready);
+    for (int next : ready) ex_->pool_->Schedule([this, next] { RunFrom(next); });
+    FinishOne();
+  }
+
+  // Records the node's outputs into its consumers' slots and collects the
+  // consumers that became ready (none once the step has failed).
+  void Complete(int id, OpKernelContext* ctx, std::vector<int>* ready) {
+    Item& item = ex_->items_[id];
+    if (!ctx->status().ok()) {
+      absl::Status s = ctx->status();
+      Fail(absl::Status(s.code(), absl::StrCat("node ", item.node->DebugName(), ": ",
+                                               s.message())));
+      return;
+    }
+    if (!ok()) return;
+    std::vector<Tensor>& outs = ctx->outputs();
+    for (size_t k = 0; k < item.outputs.size(); ++k) {
+      if (!outs[k].initialized()) {
+        Fail(absl::InternalError(absl::StrCat("node ", item.node->DebugName(),
+                                              " did not produce output ", k)));
+        return;
+      }
+      const auto& consumers = item.outputs[k];
+      for (size_t c = 0; c < consumers.size(); ++c) {
+        auto [dst, slot] = consumers[c];
+        Tensor& target = slots_[ex_->items_[dst].input_start + slot];
+        // The last consumer takes the tensor itself, so a sole consumer can
+        // reuse its buffer in place.
+        target = (c + 1 == consumers.size()) ? std::move(outs[k]) : outs[k];
+      }
+    }
+    auto release = [&](int dst) {
+      if (pending_[dst].fetch_sub(1, std::memory_order_acq_rel) == 1) ready->push_back(dst);
+    };
+    for (const auto& consumers : item.outputs)
+      for (auto [dst, slot] : consumers) release(dst);
+    for (int dst : item.control_outputs) release(dst);
+    outstanding_.fetch_add(static_cast<int>(ready->size()), std::memory_order_acq_rel);
+  }
+
+  // Returns true when this was the last node of the step (the step object is
+  // then gone).
+  bool FinishOne() {
+    if (outstanding_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      Finish();
+      return true;
+    }
+    return false;
+  }
+
+  void Fail(absl::Status s) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!status_.ok()) return;
+      status_ = s;
+      failed_.store(true, std::memory_order_release);
+    }
+    if (ctx_.rendezvous != nullptr) ctx_.rendezvous->StartAbort(s);
+  }
+
+  bool ok() const { return !failed_.load(std::memory_order_acquire); }
+
+  void Finish() {
+    absl::Status s;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      s = status_;
+    }
+    auto done = std::move(done_);
+    delete this;
+    done(s);
+  }
+
+  Executor* ex_;
+  StepContext ctx_;
+  std::function<void(absl::Status)> done_;
+  std::vector<Tensor> slots_;
+  std::vector<std::atomic<int>> pending_;
+  std::atomic<int> outstanding_{0};
+  std::atomic<bool> failed_{false};
+  std::mutex mu_;
+  absl::Status status_;  // protected by mu_
+};
+
+void Executor::RunAsync(const StepContext& step, std::function<void(absl::Status)> done) {
+  (new Step(this, step, std::move(done)))->Start();
+}
+
+absl::Status Executor::Run(const StepContext& step) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
+  absl::Status result;
+  RunAsync(step, [&](absl::Status s) {
+    std::lock_guard<std::mutex> lock(mu);
+    result = std::move(s);
+    finished = true;
+    cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return finished; });
+  return result;
+}
+
+}  // namespace braid
