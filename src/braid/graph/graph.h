@@ -165,6 +165,15 @@ class Graph {
   // `prefix` if unused, else prefix_1, prefix_2, ...
   std::string UniqueName(const std::string& prefix);
 
+  // Named lists of nodes, as TensorFlow's graph collections:
+  // "variables", "trainable_variables" (VarHandleOp nodes), "initializers".
+  void AddToCollection(const std::string& key, Node* node) { collections_[key].push_back(node); }
+  const std::vector<Node*>& collection(const std::string& key) const {
+    static const std::vector<Node*> kEmpty;
+    auto it = collections_.find(key);
+    return it == collections_.end() ? kEmpty : it->second;
+  }
+
   // Graph-level random seed; ops created with seed 0 derive theirs from it.
   std::optional<int64_t> seed() const { return seed_; }
   void set_seed(int64_t seed) { seed_ = seed; }
@@ -180,6 +189,7 @@ class Graph {
   absl::flat_hash_map<std::string, Node*> by_name_;
   absl::flat_hash_map<std::string, int> name_counters_;
   std::optional<int64_t> seed_;
+  absl::flat_hash_map<std::string, std::vector<Node*>> collections_;
 };
 
 }  // namespace braid

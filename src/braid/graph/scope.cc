@@ -21,6 +21,13 @@ Scope Scope::NewSubScope(const std::string& name) const {
   return s;
 }
 
+Scope Scope::NewSubScopeUnder(const Node* node) const {
+  Scope s = *this;
+  s.op_name_.clear();
+  s.prefix_ = node->name() + "/";
+  return s;
+}
+
 Scope Scope::WithOpName(const std::string& name) const {
   Scope s = *this;
   s.op_name_ = name;

@@ -48,6 +48,9 @@ class Scope {
   static Scope NewRootScope();
 
   Scope NewSubScope(const std::string& name) const;
+  // A scope whose ops are named under `node`'s own name ("dense/kernel/read"),
+  // for the helper ops of a node such as a variable.
+  Scope NewSubScopeUnder(const Node* node) const;
   // The next op created through the returned scope gets this name (made unique).
   Scope WithOpName(const std::string& name) const;
   // Merges `device` over the current request (inner parts win).

@@ -33,6 +33,14 @@ class VariableResource : public ResourceBase {
   const TensorShape& declared_shape() const { return shape_; }
   std::mutex& mu() { return mu_; }
   Tensor* tensor() { return &tensor_; }  // REQUIRES: mu() held
+  // The tensor, ready to be updated in place: copied first when a reader
+  // (a ReadVariableOp snapshot, the Const it was assigned from) still shares
+  // its buffer, so snapshots never change under their readers.
+  // REQUIRES: mu() held, initialized().
+  Tensor* MutableTensor() {
+    if (!tensor_.RefCountIsOne()) tensor_ = tensor_.DeepCopy();
+    return &tensor_;
+  }
   bool initialized() const { return tensor_.initialized(); }
 
  private:
