@@ -1,0 +1,8 @@
+// The whole public C++ API of braid.
+#pragma once
+#include "braid/data.h"
+#include "braid/graph.h"
+#include "braid/ops.h"
+#include "braid/session.h"
+#include "braid/tensor.h"
+#include "braid/training.h"

@@ -1,0 +1,3 @@
+// Public API: running graphs (Session, ClientSession, SessionOptions).
+#pragma once
+#include "braid/runtime/session.h"
