@@ -90,7 +90,7 @@ TEST(PartitionTest, CutEdgesBecomeOneSendRecvPairPerTensorAndDevice) {
   Output x = ops::Const(root.WithDevice("/job:ps/task:0").WithOpName("x"), {1.f, 2.f});
   Scope w = root.WithDevice("/job:worker/task:0");
   Output a = ops::Identity(w.WithOpName("a"), x);
-  Output b = ops::AddN(w.WithOpName("b"), {x, a});
+  ops::AddN(w.WithOpName("b"), {x, a});
   ops::NoOp(w.WithOpName("after").WithControlDependencies(std::vector<Output>{x}));
   ASSERT_TRUE(PlaceGraph(root.graph(), ClusterOptions()).ok());
   PartitionOptions po;

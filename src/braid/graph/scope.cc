@@ -126,6 +126,8 @@ Output Scope::ToOutput(const Input& in, DType want) const {
     }
     value = *cast;
   }
+  // The Const of a literal argument is named "Const", not after the op the
+  // scope names.
   Scope plain = *this;
   plain.op_name_.clear();
   return plain.AddOp("Const", {}, {{"value", value}, {"dtype", value.dtype()}});

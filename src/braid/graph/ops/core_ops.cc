@@ -136,7 +136,17 @@ BRAID_REGISTER_OP(OpDefBuilder("_Recv")
 namespace ops {
 
 Output Const(const Scope& scope, const Input& value, DType dtype) {
-  return scope.ToOutput(value, dtype);
+  if (!value.is_literal()) return value.output();
+  Tensor t = value.literal();
+  if (dtype != DType::kInvalid && dtype != t.dtype()) {
+    absl::StatusOr<Tensor> cast = CastLiteral(t, dtype);
+    if (!cast.ok()) {
+      scope.UpdateStatus(cast.status());
+      return Output();
+    }
+    t = *std::move(cast);
+  }
+  return scope.AddOp("Const", {}, {{"value", t}, {"dtype", t.dtype()}});
 }
 
 Output Placeholder(const Scope& scope, DType dtype, const TensorShape& shape) {

@@ -8,7 +8,8 @@
 
 namespace braid::ops {
 
-// A constant; a literal's own dtype unless `dtype` is given.
+// A constant: a literal, in its own dtype unless `dtype` is given (an Output
+// passes through unchanged).
 Output Const(const Scope& scope, const Input& value, DType dtype = DType::kInvalid);
 // A value fed at run time. `shape` may be partial; feeds are checked against it.
 Output Placeholder(const Scope& scope, DType dtype,
