@@ -111,9 +111,22 @@ absl::Status PlaceGraph(Graph* graph, const PlacerOptions& options) {
       std::vector<std::string> names;
       for (const DeviceName& d : devices) names.push_back(d.ToString());
       if (matched_any) {
+        // Name an op that has no kernel on the first matching device.
+        const DeviceName* d = nullptr;
+        for (const DeviceName& cand : devices)
+          if (request.Matches(cand) && d == nullptr) d = &cand;
+        for (Node* node : members[root]) {
+          if (d != nullptr && !options.supports(*node, *d->type)) {
+            std::string with =
+                node == first ? "" : absl::StrCat(", which must be placed with ", first->DebugName(),
+                                                  " (they share a variable or a colocation constraint)");
+            return absl::InvalidArgumentError(absl::StrCat(
+                "no ", *d->type, " kernel for node ", node->DebugName(), " with its dtypes", with));
+          }
+        }
         return absl::InvalidArgumentError(absl::StrCat(
             "no device matching '", request.ToString(), "' has kernels for every op placed with ",
-            first->DebugName(), " (", members[root].size(), " nodes in its colocation group)"));
+            first->DebugName()));
       }
       return absl::InvalidArgumentError(absl::StrCat(
           "cannot place node ", (request_source ? request_source : first)->DebugName(),
