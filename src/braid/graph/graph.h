@@ -71,7 +71,8 @@ class Node {
   DType output_dtype(int i) const { return output_dtypes_[i]; }
   const TensorShape& output_shape(int i) const { return output_shapes_[i]; }
   const std::vector<DType>& output_dtypes() const { return output_dtypes_; }
-  Output output(int i) { return Output(this, i); }
+  // Gradient functions see their node as const and still build on its outputs.
+  Output output(int i) const { return Output(const_cast<Node*>(this), i); }
 
   // Consumers, kept up to date by the graph.
   const std::vector<InEdge>& out_edges(int output) const { return out_edges_[output]; }

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <dnnl.hpp>
+#include <atomic>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -31,8 +32,22 @@ std::vector<std::unique_ptr<DeviceBase>> CreateCpuDevices(const std::string& job
   return devices;
 }
 
+namespace {
+std::atomic<int> intra_op_threads{0};
+}  // namespace
+
 void SetIntraOpThreads(int threads) {
-  omp_set_num_threads(threads > 0 ? threads : NumSchedulableCores());
+  intra_op_threads.store(threads > 0 ? threads : NumSchedulableCores());
+  ApplyIntraOpThreads();
+}
+
+void ApplyIntraOpThreads() {
+  thread_local int applied = -1;
+  int want = intra_op_threads.load(std::memory_order_relaxed);
+  if (want > 0 && want != applied) {
+    omp_set_num_threads(want);
+    applied = want;
+  }
 }
 
 }  // namespace braid

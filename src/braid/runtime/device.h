@@ -34,7 +34,12 @@ class CpuDevice : public DeviceBase {
 std::vector<std::unique_ptr<DeviceBase>> CreateCpuDevices(const std::string& job, int task,
                                                           int count);
 
-// Sets the threads each kernel may use (oneDNN and OpenMP loops); 0 = cores.
+// Sets the threads each kernel may use (oneDNN and OpenMP loops) for the whole
+// process; 0 = cores. OpenMP keeps its thread count per calling thread, so
+// every thread that runs kernels calls ApplyIntraOpThreads() first.
 void SetIntraOpThreads(int threads);
+// Brings this thread's OpenMP thread count in line with SetIntraOpThreads
+// (a thread-local compare when nothing changed).
+void ApplyIntraOpThreads();
 
 }  // namespace braid

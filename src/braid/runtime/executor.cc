@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "braid/base/status_macros.h"
+#include "braid/runtime/device.h"
 
 namespace braid {
 
@@ -64,6 +65,7 @@ class Executor::Step {
   // Runs `id`, then keeps running one ready successor inline; the others go
   // to the pool. `outstanding_` counts nodes scheduled and not yet finished.
   void RunFrom(int id) {
+    ApplyIntraOpThreads();
     std::deque<int> inline_ready = {id};
     while (!inline_ready.empty()) {
       int cur = inline_ready.front();
@@ -119,6 +121,7 @@ class Executor::Step {
   }
 
   void AfterAsync(int id, OpKernelContext* ctx) {
+    ApplyIntraOpThreads();
     std::vector<int> ready;
     Complete(id, ctx, &ready);
     for (int next : ready) ex_->pool_->Schedule([this, next] { RunFrom(next); });

@@ -89,6 +89,13 @@ TEST(MultiDeviceTest, TwoDeviceTrainingMatchesOneDevice) {
   EXPECT_LT(one.losses.back(), one.losses.front());
 }
 
+TEST(MultiDeviceTest, SeededInitializationIsReproducible) {
+  TrainingRun a = TrainMlp(11, /*split=*/false, /*steps=*/0);
+  TrainingRun b = TrainMlp(11, /*split=*/false, /*steps=*/0);
+  for (size_t i = 0; i < a.weights.size(); ++i)
+    EXPECT_TRUE(TensorsEqual(a.weights[i], b.weights[i])) << "weight " << i;
+}
+
 TEST(MultiDeviceTest, SeededSingleThreadRunsAreBitForBitReproducible) {
   TrainingRun a = TrainMlp(11, /*split=*/false);
   TrainingRun b = TrainMlp(11, /*split=*/false);

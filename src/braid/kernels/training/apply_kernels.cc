@@ -9,11 +9,19 @@
 namespace braid {
 namespace {
 
-// Inputs [0, num_vars) are variable handles; the rest are dense tensors.
+// Inputs [0, num_vars) are variable handles; one of the rest is the gradient
+// ("grad", or "delta" for plain gradient descent) and the others are scalar
+// hyperparameters, passed to Update in signature order.
 template <typename T, int kNumVars>
 class ApplyKernel : public OpKernel {
  public:
-  using OpKernel::OpKernel;
+  explicit ApplyKernel(OpKernelConstruction* c) : OpKernel(c) {
+    const auto& args = c->node().op_def().inputs;
+    for (size_t i = 0; i < args.size(); ++i)
+      if (args[i].name == "grad" || args[i].name == "delta") grad_index_ = static_cast<int>(i);
+    OP_REQUIRES(c, grad_index_ >= kNumVars,
+                absl::InternalError("update op without a grad input"));
+  }
 
   void Compute(OpKernelContext* ctx) override {
     std::shared_ptr<VariableResource> vars[kNumVars];
@@ -29,7 +37,7 @@ class ApplyKernel : public OpKernel {
     std::vector<std::unique_lock<std::mutex>> locks;
     for (VariableResource* v : order) locks.emplace_back(v->mu());
 
-    const Tensor& grad = ctx->input(ctx->num_inputs() - 1);
+    const Tensor& grad = ctx->input(grad_index_);
     T* data[kNumVars];
     for (int i = 0; i < kNumVars; ++i) {
       OP_REQUIRES(ctx, vars[i]->initialized(), UninitializedError(ctx, i));
@@ -44,7 +52,8 @@ class ApplyKernel : public OpKernel {
       data[i] = t->data<T>();
     }
     std::vector<T> scalars;
-    for (int i = kNumVars; i < ctx->num_inputs() - 1; ++i) {
+    for (int i = kNumVars; i < ctx->num_inputs(); ++i) {
+      if (i == grad_index_) continue;
       OP_REQUIRES(ctx, ctx->input(i).NumElements() == 1,
                   absl::InvalidArgumentError(absl::StrCat(
                       "hyperparameter input ", i, " must be a scalar, got shape ",
@@ -56,6 +65,9 @@ class ApplyKernel : public OpKernel {
 
  protected:
   virtual void Update(T* const* vars, const T* h, const T* g, int64_t n) = 0;
+
+ private:
+  int grad_index_ = -1;
 };
 
 template <typename T>

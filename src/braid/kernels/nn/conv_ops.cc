@@ -1,0 +1,226 @@
+// Conv2D and its two gradients through oneDNN convolution primitives, over
+// braid's NHWC activations and HWIO filters in place (plain layouts; blocked
+// layouts with reorders are a later optimization). Padding is TensorFlow's
+// (nn_op_util.h).
+#include <algorithm>
+
+#include "braid/graph/ops/nn_op_util.h"
+#include "braid/kernels/nn/dnnl_util.h"
+#include "braid/kernels/op_kernel.h"
+
+namespace braid::nn {
+namespace {
+
+// One convolution's sizes, validated, and oneDNN's view of it.
+struct ConvGeometry {
+  int64_t batch, in_h, in_w, in_c;
+  int64_t k_h, k_w, out_c;
+  int64_t out_h, out_w;
+  memory::dims strides, dilates, pad_l, pad_r;
+
+  TensorShape input_shape() const { return TensorShape{batch, in_h, in_w, in_c}; }
+  TensorShape filter_shape() const { return TensorShape{k_h, k_w, in_c, out_c}; }
+  TensorShape output_shape() const { return TensorShape{batch, out_h, out_w, out_c}; }
+  std::vector<int64_t> key() const { return {batch, in_h, in_w, in_c, k_h, k_w, out_c}; }
+  memory::desc src() const { return F32Nhwc(batch, in_c, in_h, in_w); }
+  memory::desc weights() const { return F32Hwio(out_c, in_c, k_h, k_w); }
+  memory::desc dst() const { return F32Nhwc(batch, out_c, out_h, out_w); }
+};
+
+class ConvKernel : public OpKernel {
+ public:
+  explicit ConvKernel(OpKernelConstruction* ctx) : OpKernel(ctx) {
+    absl::StatusOr<Window2DAttrs> attrs = ParseConv2DAttrs(ctx->node().attrs());
+    if (!attrs.ok()) {
+      ctx->SetStatus(attrs.status());
+      return;
+    }
+    attrs_ = *attrs;
+  }
+
+ protected:
+  absl::StatusOr<ConvGeometry> Geometry(const TensorShape& input, const TensorShape& filter) const {
+    if (input.rank() != 4 || filter.rank() != 4) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("input must be 4-D (NHWC) and filter 4-D (HWIO), got input ",
+                       input.DebugString(), " and filter ", filter.DebugString()));
+    }
+    if (input.dim(3) != filter.dim(2)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input depth ", input.dim(3), " must equal the filter's in_channels ", filter.dim(2),
+          ": input is ", input.DebugString(), ", filter is ", filter.DebugString()));
+    }
+    if (filter.dim(0) < 1 || filter.dim(1) < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("filter must have a non-empty window, got ", filter.DebugString()));
+    }
+    absl::StatusOr<Window2D> w =
+        ComputeWindow2D(attrs_, input.dim(1), input.dim(2), filter.dim(0), filter.dim(1));
+    if (!w.ok()) return w.status();
+    ConvGeometry g;
+    g.batch = input.dim(0);
+    g.in_h = input.dim(1);
+    g.in_w = input.dim(2);
+    g.in_c = input.dim(3);
+    g.k_h = filter.dim(0);
+    g.k_w = filter.dim(1);
+    g.out_c = filter.dim(3);
+    g.out_h = w->h.out;
+    g.out_w = w->w.out;
+    g.strides = {attrs_.strides[0], attrs_.strides[1]};
+    // oneDNN counts dilation from 0 (no dilation), TensorFlow from 1.
+    g.dilates = {attrs_.dilations[0] - 1, attrs_.dilations[1] - 1};
+    g.pad_l = {w->h.pad_before, w->w.pad_before};
+    g.pad_r = {w->h.pad_after, w->w.pad_after};
+    return g;
+  }
+
+  static dnnl::convolution_forward::primitive_desc ForwardPd(const ConvGeometry& g,
+                                                             dnnl::prop_kind prop,
+                                                             const dnnl::engine& engine) {
+    return dnnl::convolution_forward::primitive_desc(
+        dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct, g.src(),
+                                        g.weights(), g.dst(), g.strides, g.dilates, g.pad_l,
+                                        g.pad_r),
+        CachedPrimitiveAttr(), engine);
+  }
+
+  // A shape given as an int32 vector input of 4 non-negative sizes.
+  static absl::StatusOr<TensorShape> ShapeFromInput(const Tensor& t, const char* name) {
+    if (t.dtype() != DType::kInt32 || t.rank() != 1 || t.NumElements() != 4) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, " must be an int32 vector of 4 sizes, got ", t.DebugString()));
+    }
+    std::vector<int64_t> dims(t.data<int32_t>(), t.data<int32_t>() + 4);
+    absl::StatusOr<TensorShape> s = MakeFullShape(dims);
+    if (!s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ": ", s.status().message()));
+    }
+    return s;
+  }
+
+  static absl::Status CheckOutBackprop(const Tensor& out_backprop, const ConvGeometry& g) {
+    if (out_backprop.shape() != g.output_shape()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("out_backprop has shape ", ShapeString(out_backprop),
+                       " but convolving input ", g.input_shape().DebugString(), " with filter ",
+                       g.filter_shape().DebugString(), " gives ", g.output_shape().DebugString()));
+    }
+    return absl::OkStatus();
+  }
+
+  struct Entry {
+    DnnlPrimitive prim;
+  };
+  Window2DAttrs attrs_;
+  PrimitiveCache<Entry> cache_;
+};
+
+class Conv2DOp : public ConvKernel {
+ public:
+  using ConvKernel::ConvKernel;
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& input = ctx->input(0);
+    const Tensor& filter = ctx->input(1);
+    absl::StatusOr<ConvGeometry> g = Geometry(input.shape(), filter.shape());
+    OP_REQUIRES_OK(ctx, g.status());
+    Tensor* out = ctx->allocate_output(0, g->output_shape());
+    if (out->NumElements() == 0) return;
+    if (input.NumElements() == 0 || filter.NumElements() == 0) {
+      std::fill_n(out->data<float>(), out->NumElements(), 0.f);
+      return;
+    }
+    dnnl::engine& engine = ctx->device()->dnnl_engine();
+    auto entry = cache_.Get(g->key(), [&] {
+      return Entry{MakePrimitive<dnnl::convolution_forward>(
+          ForwardPd(*g, dnnl::prop_kind::forward_inference, engine))};
+    });
+    OP_REQUIRES_OK(ctx, entry.status());
+    OP_REQUIRES_OK(ctx, Execute(engine, (*entry)->prim,
+                                {{DNNL_ARG_SRC, Wrap(g->src(), engine, input)},
+                                 {DNNL_ARG_WEIGHTS, Wrap(g->weights(), engine, filter)},
+                                 {DNNL_ARG_DST, Wrap(g->dst(), engine, *out)}}));
+  }
+};
+
+class Conv2DBackpropInputOp : public ConvKernel {
+ public:
+  using ConvKernel::ConvKernel;
+
+  void Compute(OpKernelContext* ctx) override {
+    absl::StatusOr<TensorShape> input_shape = ShapeFromInput(ctx->input(0), "input_sizes");
+    OP_REQUIRES_OK(ctx, input_shape.status());
+    const Tensor& filter = ctx->input(1);
+    const Tensor& out_backprop = ctx->input(2);
+    absl::StatusOr<ConvGeometry> g = Geometry(*input_shape, filter.shape());
+    OP_REQUIRES_OK(ctx, g.status());
+    OP_REQUIRES_OK(ctx, CheckOutBackprop(out_backprop, *g));
+    Tensor* out = ctx->allocate_output(0, *input_shape);
+    if (out->NumElements() == 0) return;
+    if (out_backprop.NumElements() == 0 || filter.NumElements() == 0) {
+      std::fill_n(out->data<float>(), out->NumElements(), 0.f);
+      return;
+    }
+    dnnl::engine& engine = ctx->device()->dnnl_engine();
+    auto entry = cache_.Get(g->key(), [&] {
+      auto hint = ForwardPd(*g, dnnl::prop_kind::forward_training, engine);
+      dnnl::convolution_backward_data::primitive_desc pd(
+          dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, g->src(),
+                                                g->weights(), g->dst(), g->strides, g->dilates,
+                                                g->pad_l, g->pad_r),
+          CachedPrimitiveAttr(), engine, hint);
+      return Entry{MakePrimitive<dnnl::convolution_backward_data>(pd)};
+    });
+    OP_REQUIRES_OK(ctx, entry.status());
+    OP_REQUIRES_OK(ctx, Execute(engine, (*entry)->prim,
+                                {{DNNL_ARG_DIFF_DST, Wrap(g->dst(), engine, out_backprop)},
+                                 {DNNL_ARG_WEIGHTS, Wrap(g->weights(), engine, filter)},
+                                 {DNNL_ARG_DIFF_SRC, Wrap(g->src(), engine, *out)}}));
+  }
+};
+
+class Conv2DBackpropFilterOp : public ConvKernel {
+ public:
+  using ConvKernel::ConvKernel;
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& input = ctx->input(0);
+    absl::StatusOr<TensorShape> filter_shape = ShapeFromInput(ctx->input(1), "filter_sizes");
+    OP_REQUIRES_OK(ctx, filter_shape.status());
+    const Tensor& out_backprop = ctx->input(2);
+    absl::StatusOr<ConvGeometry> g = Geometry(input.shape(), *filter_shape);
+    OP_REQUIRES_OK(ctx, g.status());
+    OP_REQUIRES_OK(ctx, CheckOutBackprop(out_backprop, *g));
+    Tensor* out = ctx->allocate_output(0, *filter_shape);
+    if (out->NumElements() == 0) return;
+    if (out_backprop.NumElements() == 0 || input.NumElements() == 0) {
+      std::fill_n(out->data<float>(), out->NumElements(), 0.f);
+      return;
+    }
+    dnnl::engine& engine = ctx->device()->dnnl_engine();
+    auto entry = cache_.Get(g->key(), [&] {
+      auto hint = ForwardPd(*g, dnnl::prop_kind::forward_training, engine);
+      dnnl::convolution_backward_weights::primitive_desc pd(
+          dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, g->src(),
+                                                   g->weights(), g->dst(), g->strides, g->dilates,
+                                                   g->pad_l, g->pad_r),
+          CachedPrimitiveAttr(), engine, hint);
+      return Entry{MakePrimitive<dnnl::convolution_backward_weights>(pd)};
+    });
+    OP_REQUIRES_OK(ctx, entry.status());
+    OP_REQUIRES_OK(ctx, Execute(engine, (*entry)->prim,
+                                {{DNNL_ARG_SRC, Wrap(g->src(), engine, input)},
+                                 {DNNL_ARG_DIFF_DST, Wrap(g->dst(), engine, out_backprop)},
+                                 {DNNL_ARG_DIFF_WEIGHTS, Wrap(g->weights(), engine, *out)}}));
+  }
+};
+
+BRAID_REGISTER_KERNEL(KernelDefBuilder("Conv2D").TypeConstraint<float>("T"), Conv2DOp);
+BRAID_REGISTER_KERNEL(KernelDefBuilder("Conv2DBackpropInput").TypeConstraint<float>("T"),
+                      Conv2DBackpropInputOp);
+BRAID_REGISTER_KERNEL(KernelDefBuilder("Conv2DBackpropFilter").TypeConstraint<float>("T"),
+                      Conv2DBackpropFilterOp);
+
+}  // namespace
+}  // namespace braid::nn

@@ -1,0 +1,279 @@
+// MaxPool, AvgPool and their gradients through oneDNN pooling primitives over
+// NHWC tensors in place. MaxPoolGrad recomputes the forward pass with a
+// workspace (the argmax positions oneDNN's backward pass needs), as
+// TensorFlow's oneDNN path does; AvgPool excludes padding from each average,
+// which is TensorFlow's SAME semantics.
+#include <algorithm>
+#include <limits>
+
+#include "braid/graph/ops/nn_op_util.h"
+#include "braid/kernels/nn/dnnl_util.h"
+#include "braid/kernels/op_kernel.h"
+
+namespace braid::nn {
+namespace {
+
+struct PoolGeometry {
+  int64_t batch, in_h, in_w, channels;
+  int64_t out_h, out_w;
+  memory::dims strides, kernel, pad_l, pad_r;
+
+  TensorShape input_shape() const { return TensorShape{batch, in_h, in_w, channels}; }
+  TensorShape output_shape() const { return TensorShape{batch, out_h, out_w, channels}; }
+  std::vector<int64_t> key() const { return {batch, in_h, in_w, channels}; }
+  memory::desc src() const { return F32Nhwc(batch, channels, in_h, in_w); }
+  memory::desc dst() const { return F32Nhwc(batch, channels, out_h, out_w); }
+};
+
+class PoolKernel : public OpKernel {
+ public:
+  explicit PoolKernel(OpKernelConstruction* ctx) : OpKernel(ctx) {
+    absl::StatusOr<Window2DAttrs> attrs = ParsePool2DAttrs(ctx->node().attrs());
+    if (!attrs.ok()) {
+      ctx->SetStatus(attrs.status());
+      return;
+    }
+    attrs_ = *attrs;
+  }
+
+ protected:
+  absl::StatusOr<PoolGeometry> Geometry(const TensorShape& input) const {
+    if (input.rank() != 4) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("input must be 4-D (NHWC), got ", input.DebugString()));
+    }
+    absl::StatusOr<Window2D> w =
+        ComputeWindow2D(attrs_, input.dim(1), input.dim(2), attrs_.window[0], attrs_.window[1]);
+    if (!w.ok()) return w.status();
+    PoolGeometry g;
+    g.batch = input.dim(0);
+    g.in_h = input.dim(1);
+    g.in_w = input.dim(2);
+    g.channels = input.dim(3);
+    g.out_h = w->h.out;
+    g.out_w = w->w.out;
+    g.strides = {attrs_.strides[0], attrs_.strides[1]};
+    g.kernel = {attrs_.window[0], attrs_.window[1]};
+    g.pad_l = {w->h.pad_before, w->w.pad_before};
+    g.pad_r = {w->h.pad_after, w->w.pad_after};
+    return g;
+  }
+
+  static dnnl::pooling_forward::primitive_desc ForwardPd(const PoolGeometry& g,
+                                                         dnnl::prop_kind prop, dnnl::algorithm alg,
+                                                         const dnnl::engine& engine) {
+    return dnnl::pooling_forward::primitive_desc(
+        dnnl::pooling_forward::desc(prop, alg, g.src(), g.dst(), g.strides, g.kernel, g.pad_l,
+                                    g.pad_r),
+        CachedPrimitiveAttr(), engine);
+  }
+
+  static dnnl::pooling_backward::primitive_desc BackwardPd(
+      const PoolGeometry& g, dnnl::algorithm alg, const dnnl::engine& engine,
+      const dnnl::pooling_forward::primitive_desc& hint) {
+    return dnnl::pooling_backward::primitive_desc(
+        dnnl::pooling_backward::desc(alg, g.src(), g.dst(), g.strides, g.kernel, g.pad_l, g.pad_r),
+        CachedPrimitiveAttr(), engine, hint);
+  }
+
+  static absl::Status CheckPooledShape(const Tensor& t, const char* name, const PoolGeometry& g) {
+    if (t.shape() != g.output_shape()) {
+      return absl::InvalidArgumentError(absl::StrCat(name, " has shape ", ShapeString(t),
+                                                     " but pooling ", g.input_shape().DebugString(),
+                                                     " gives ", g.output_shape().DebugString()));
+    }
+    return absl::OkStatus();
+  }
+
+  Window2DAttrs attrs_;
+};
+
+// MaxPool (kAlg = pooling_max) and AvgPool (pooling_avg_exclude_padding).
+template <dnnl::algorithm kAlg>
+class PoolOp : public PoolKernel {
+ public:
+  using PoolKernel::PoolKernel;
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& input = ctx->input(0);
+    absl::StatusOr<PoolGeometry> g = Geometry(input.shape());
+    OP_REQUIRES_OK(ctx, g.status());
+    Tensor* out = ctx->allocate_output(0, g->output_shape());
+    if (out->NumElements() == 0) return;
+    dnnl::engine& engine = ctx->device()->dnnl_engine();
+    auto entry = cache_.Get(g->key(), [&] {
+      return MakePrimitive<dnnl::pooling_forward>(
+          ForwardPd(*g, dnnl::prop_kind::forward_inference, kAlg, engine));
+    });
+    OP_REQUIRES_OK(ctx, entry.status());
+    OP_REQUIRES_OK(ctx, Execute(engine, **entry,
+                                {{DNNL_ARG_SRC, Wrap(g->src(), engine, input)},
+                                 {DNNL_ARG_DST, Wrap(g->dst(), engine, *out)}}));
+  }
+
+ private:
+  PrimitiveCache<DnnlPrimitive> cache_;
+};
+
+class MaxPoolGradOp : public PoolKernel {
+ public:
+  using PoolKernel::PoolKernel;
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& orig_input = ctx->input(0);
+    const Tensor& orig_output = ctx->input(1);
+    const Tensor& grad = ctx->input(2);
+    absl::StatusOr<PoolGeometry> g = Geometry(orig_input.shape());
+    OP_REQUIRES_OK(ctx, g.status());
+    OP_REQUIRES_OK(ctx, CheckPooledShape(orig_output, "orig_output", *g));
+    OP_REQUIRES_OK(ctx, CheckPooledShape(grad, "grad", *g));
+    Tensor* out = ctx->allocate_output(0, orig_input.shape());
+    if (out->NumElements() == 0) return;
+    if (grad.NumElements() == 0) {
+      std::fill_n(out->data<float>(), out->NumElements(), 0.f);
+      return;
+    }
+    dnnl::engine& engine = ctx->device()->dnnl_engine();
+    auto entry = cache_.Get(g->key(), [&] {
+      const auto alg = dnnl::algorithm::pooling_max;
+      auto fwd = ForwardPd(*g, dnnl::prop_kind::forward_training, alg, engine);
+      Entry e;
+      e.workspace = fwd.workspace_desc();
+      e.forward = MakePrimitive<dnnl::pooling_forward>(fwd);
+      e.backward = MakePrimitive<dnnl::pooling_backward>(BackwardPd(*g, alg, engine, fwd));
+      return e;
+    });
+    OP_REQUIRES_OK(ctx, entry.status());
+    const Entry& e = **entry;
+    memory workspace;
+    memory pooled;
+    try {
+      workspace = memory(e.workspace, engine);
+      pooled = memory(g->dst(), engine);
+    } catch (const dnnl::error& err) {
+      ctx->SetStatus(DnnlErrorStatus(err, "allocating the max-pooling workspace"));
+      return;
+    }
+    OP_REQUIRES_OK(ctx, Execute(engine, e.forward,
+                                {{DNNL_ARG_SRC, Wrap(g->src(), engine, orig_input)},
+                                 {DNNL_ARG_DST, pooled},
+                                 {DNNL_ARG_WORKSPACE, workspace}}));
+    OP_REQUIRES_OK(ctx, Execute(engine, e.backward,
+                                {{DNNL_ARG_DIFF_DST, Wrap(g->dst(), engine, grad)},
+                                 {DNNL_ARG_DIFF_SRC, Wrap(g->src(), engine, *out)},
+                                 {DNNL_ARG_WORKSPACE, workspace}}));
+  }
+
+ private:
+  struct Entry {
+    memory::desc workspace;
+    DnnlPrimitive forward, backward;
+  };
+  PrimitiveCache<Entry> cache_;
+};
+
+// Picks, for each pooling window, grad's element at the window's (first)
+// maximum of orig_input. oneDNN has no gather-by-argmax, and this op only
+// appears in second-order gradients, so it is a plain loop over the windows
+// with the channel loop innermost (contiguous in NHWC).
+class MaxPoolGradGradOp : public PoolKernel {
+ public:
+  using PoolKernel::PoolKernel;
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& orig_input = ctx->input(0);
+    const Tensor& orig_output = ctx->input(1);
+    const Tensor& grad = ctx->input(2);
+    absl::StatusOr<PoolGeometry> g = Geometry(orig_input.shape());
+    OP_REQUIRES_OK(ctx, g.status());
+    OP_REQUIRES_OK(ctx, CheckPooledShape(orig_output, "orig_output", *g));
+    OP_REQUIRES(
+        ctx, grad.shape() == orig_input.shape(),
+        absl::InvalidArgumentError(absl::StrCat("grad has shape ", ShapeString(grad),
+                                                " but orig_input has ", ShapeString(orig_input))));
+    Tensor* out = ctx->allocate_output(0, g->output_shape());
+    if (out->NumElements() == 0) return;
+    const int64_t C = g->channels;
+    const float* in = orig_input.data<float>();
+    const float* gr = grad.data<float>();
+    float* o = out->data<float>();
+    std::vector<float> best(C);
+    for (int64_t n = 0; n < g->batch; ++n) {
+      for (int64_t oh = 0; oh < g->out_h; ++oh) {
+        const int64_t h0 = oh * g->strides[0] - g->pad_l[0];
+        const int64_t h_begin = std::max<int64_t>(h0, 0);
+        const int64_t h_end = std::min<int64_t>(h0 + g->kernel[0], g->in_h);
+        for (int64_t ow = 0; ow < g->out_w; ++ow) {
+          const int64_t w0 = ow * g->strides[1] - g->pad_l[1];
+          const int64_t w_begin = std::max<int64_t>(w0, 0);
+          const int64_t w_end = std::min<int64_t>(w0 + g->kernel[1], g->in_w);
+          float* dst = o + ((n * g->out_h + oh) * g->out_w + ow) * C;
+          std::fill(best.begin(), best.end(), -std::numeric_limits<float>::infinity());
+          std::fill_n(dst, C, 0.f);
+          for (int64_t h = h_begin; h < h_end; ++h) {
+            for (int64_t w = w_begin; w < w_end; ++w) {
+              const int64_t base = ((n * g->in_h + h) * g->in_w + w) * C;
+              for (int64_t c = 0; c < C; ++c) {
+                if (in[base + c] > best[c]) {
+                  best[c] = in[base + c];
+                  dst[c] = gr[base + c];
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+};
+
+class AvgPoolGradOp : public PoolKernel {
+ public:
+  using PoolKernel::PoolKernel;
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& shape = ctx->input(0);
+    OP_REQUIRES(ctx, shape.rank() == 1 && shape.NumElements() == 4,
+                absl::InvalidArgumentError(absl::StrCat(
+                    "orig_input_shape must be a vector of 4 sizes, got ", shape.DebugString())));
+    std::vector<int64_t> dims(shape.data<int32_t>(), shape.data<int32_t>() + 4);
+    absl::StatusOr<TensorShape> input_shape = MakeFullShape(dims);
+    OP_REQUIRES_OK(ctx, input_shape.status());
+    const Tensor& grad = ctx->input(1);
+    absl::StatusOr<PoolGeometry> g = Geometry(*input_shape);
+    OP_REQUIRES_OK(ctx, g.status());
+    OP_REQUIRES_OK(ctx, CheckPooledShape(grad, "grad", *g));
+    Tensor* out = ctx->allocate_output(0, *input_shape);
+    if (out->NumElements() == 0) return;
+    if (grad.NumElements() == 0) {
+      std::fill_n(out->data<float>(), out->NumElements(), 0.f);
+      return;
+    }
+    dnnl::engine& engine = ctx->device()->dnnl_engine();
+    auto entry = cache_.Get(g->key(), [&] {
+      const auto alg = dnnl::algorithm::pooling_avg_exclude_padding;
+      auto fwd = ForwardPd(*g, dnnl::prop_kind::forward_training, alg, engine);
+      return MakePrimitive<dnnl::pooling_backward>(BackwardPd(*g, alg, engine, fwd));
+    });
+    OP_REQUIRES_OK(ctx, entry.status());
+    OP_REQUIRES_OK(ctx, Execute(engine, **entry,
+                                {{DNNL_ARG_DIFF_DST, Wrap(g->dst(), engine, grad)},
+                                 {DNNL_ARG_DIFF_SRC, Wrap(g->src(), engine, *out)}}));
+  }
+
+ private:
+  PrimitiveCache<DnnlPrimitive> cache_;
+};
+
+using MaxPoolOp = PoolOp<dnnl::algorithm::pooling_max>;
+using AvgPoolOp = PoolOp<dnnl::algorithm::pooling_avg_exclude_padding>;
+
+BRAID_REGISTER_KERNEL(KernelDefBuilder("MaxPool").TypeConstraint<float>("T"), MaxPoolOp);
+BRAID_REGISTER_KERNEL(KernelDefBuilder("AvgPool").TypeConstraint<float>("T"), AvgPoolOp);
+BRAID_REGISTER_KERNEL(KernelDefBuilder("MaxPoolGrad").TypeConstraint<float>("T"), MaxPoolGradOp);
+BRAID_REGISTER_KERNEL(KernelDefBuilder("MaxPoolGradGrad").TypeConstraint<float>("T"),
+                      MaxPoolGradGradOp);
+BRAID_REGISTER_KERNEL(KernelDefBuilder("AvgPoolGrad").TypeConstraint<float>("T"), AvgPoolGradOp);
+
+}  // namespace
+}  // namespace braid::nn
