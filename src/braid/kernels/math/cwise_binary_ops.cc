@@ -220,7 +220,11 @@ class SelectOp : public OpKernel {
       const T* b = ep + in[2];
       T* dst = op + o;
       if (sc == 1 && st == 1 && se == 1) {
-        for (int64_t i = 0; i < n; ++i) dst[i] = c[i] ? a[i] : b[i];
+        // Both loads unconditional, so the compiler can blend vectors.
+        for (int64_t i = 0; i < n; ++i) {
+          const T av = a[i], bv = b[i];
+          dst[i] = c[i] ? av : bv;
+        }
       } else {
         for (int64_t i = 0; i < n; ++i) dst[i] = c[i * sc] ? a[i * st] : b[i * se];
       }

@@ -281,6 +281,22 @@ class ArgOp : public OpKernel {
       for (int64_t o = o0; o < o1; ++o) {
         const T* base = xp + o * k * inner;
         Index* res = op + o * inner;
+        if (inner == 1) {  // one row: keep the best in a register
+          T b = base[0];
+          int64_t at = 0;
+          for (int64_t i = 1; i < k; ++i) {
+            const T v = base[i];
+            if (kMax ? v > b : v < b) {
+              b = v;
+              at = i;
+            } else if (IsNan(v) && !IsNan(b)) {
+              b = v;
+              at = i;
+            }
+          }
+          *res = static_cast<Index>(at);
+          continue;
+        }
         std::copy_n(base, inner, best.data());
         std::fill_n(res, inner, Index{0});
         for (int64_t i = 1; i < k; ++i) {

@@ -50,6 +50,44 @@ absl::Status Execute(const dnnl::engine& engine, const DnnlPrimitive& p,
   return absl::OkStatus();
 }
 
+memory::desc AnyLayout(const memory::desc& md) {
+  return memory::desc(md.dims(), md.data_type(), memory::format_tag::any);
+}
+
+absl::Status ExecuteWithLayouts(const dnnl::engine& engine, const DnnlPrimitive& p,
+                                const std::vector<LayoutArg>& args) {
+  try {
+    dnnl::stream stream(engine);
+    std::unordered_map<int, memory> prim_args;
+    std::vector<std::pair<memory, memory>> copy_back;  // (primitive's, braid's)
+    for (const LayoutArg& a : args) {
+      memory plain = Wrap(a.plain, engine, *a.tensor);
+      if (a.want == a.plain) {
+        prim_args.emplace(a.arg, plain);
+        continue;
+      }
+      memory relaid(a.want, engine);
+      if (a.output) {
+        copy_back.emplace_back(relaid, plain);
+      } else {
+        // oneDNN keeps reorder primitives in its own cache, so this is cheap
+        // after the first step.
+        dnnl::reorder(plain, relaid).execute(stream, plain, relaid);
+      }
+      prim_args.emplace(a.arg, relaid);
+    }
+    if (p.scratchpad.get_size() > 0) {
+      prim_args.emplace(DNNL_ARG_SCRATCHPAD, memory(p.scratchpad, engine));
+    }
+    p.primitive.execute(stream, prim_args);
+    for (auto& [from, to] : copy_back) dnnl::reorder(from, to).execute(stream, from, to);
+    stream.wait();
+  } catch (const dnnl::error& e) {
+    return DnnlErrorStatus(e, "executing a primitive");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status DnnlErrorStatus(const dnnl::error& e, const std::string& what) {
   return absl::InternalError(absl::StrCat("oneDNN failed ", what, ": ", e.what(), " (status ",
                                           static_cast<int>(e.status), ")"));

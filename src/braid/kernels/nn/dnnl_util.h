@@ -59,6 +59,22 @@ memory Wrap(const memory::desc& md, const dnnl::engine& engine, const Tensor& t)
 absl::Status Execute(const dnnl::engine& engine, const DnnlPrimitive& p,
                      std::unordered_map<int, memory> args);
 
+// An argument of a primitive that chose its own memory layout (format_tag::any
+// when created): `tensor` is in braid's plain layout `plain` and is reordered
+// into `want` before the primitive runs (inputs) or out of it afterwards
+// (outputs). Equal layouts are passed through without a copy.
+struct LayoutArg {
+  int arg;  // DNNL_ARG_*
+  memory::desc plain;
+  memory::desc want;
+  const Tensor* tensor;
+  bool output = false;
+};
+absl::Status ExecuteWithLayouts(const dnnl::engine& engine, const DnnlPrimitive& p,
+                                const std::vector<LayoutArg>& args);
+// The same dims as `md` in the layout the primitive prefers.
+memory::desc AnyLayout(const memory::desc& md);
+
 // InternalError describing a oneDNN failure during `what`.
 absl::Status DnnlErrorStatus(const dnnl::error& e, const std::string& what);
 
