@@ -105,7 +105,9 @@ class PosixWritableFile : public WritableFile {
     if (fd_ < 0) return absl::FailedPreconditionError(absl::StrCat("'", path_, "' is closed"));
     absl::Status s = Flush();
     // Only a file about to replace another needs to be durable first.
-    if (s.ok() && !tmp_path_.empty() && ::fsync(fd_) != 0) s = ErrnoStatus("cannot sync", tmp_path_);
+    if (s.ok() && !tmp_path_.empty() && ::fsync(fd_) != 0) {
+      s = ErrnoStatus("cannot sync", tmp_path_);
+    }
     if (::close(fd_) != 0 && s.ok()) s = ErrnoStatus("cannot close", WrittenPath());
     fd_ = -1;
     if (tmp_path_.empty()) return s;

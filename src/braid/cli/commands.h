@@ -1,0 +1,15 @@
+// The `braid` binary: one subcommand per file. Each Register* adds its
+// subcommand (flags and callback) to the app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace braid::cli {
+
+void RegisterTrain(CLI::App& app);
+void RegisterInspect(CLI::App& app);
+
+// Prints "braid <command>: <message>" on stderr; returns the exit code 1.
+int Fail(const std::string& command, const std::string& message);
+
+}  // namespace braid::cli

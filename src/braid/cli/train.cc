@@ -1,0 +1,204 @@
+// braid train: trains a model spec on Fashion-MNIST or TFRecord data, with
+// checkpoints that resume automatically, and reports test metrics.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "braid/base/env.h"
+#include "braid/base/status_macros.h"
+#include "braid/cli/commands.h"
+#include "braid/cli/progress.h"
+#include "braid/cli/train_data.h"
+#include "braid/layers/model_spec.h"
+#include "braid/train/saver.h"
+#include "nlohmann/json.hpp"
+
+namespace braid::cli {
+namespace {
+
+struct TrainFlags {
+  std::string model = "mlp";
+  std::string data = "fashion_mnist";
+  std::string test_data;
+  std::string data_dir = kFashionMnistDir;
+  std::string compression;
+  int epochs = 1;
+  int batch_size = 128;
+  std::string optimizer;
+  double learning_rate = 0;
+  int64_t seed = 1;
+  int inter_op_threads = 0;
+  int intra_op_threads = 0;
+  std::string checkpoint_dir;
+  int64_t save_checkpoints_steps = 500;
+  int keep_checkpoints = 5;
+  std::string metrics_json;
+};
+
+absl::Status WriteMetrics(const std::string& path, const nlohmann::json& metrics) {
+  return Env::Default()->WriteFileAtomically(path, metrics.dump(2) + "\n");
+}
+
+absl::Status RunTrain(const TrainFlags& f) {
+  ASSIGN_OR_RETURN(layers::ModelSpec spec, layers::LoadModelSpec(f.model));
+  if (!f.optimizer.empty()) spec.optimizer = {{"type", f.optimizer}};
+  if (f.learning_rate > 0) spec.optimizer["learning_rate"] = f.learning_rate;
+  ASSIGN_OR_RETURN(TrainData data,
+                   LoadTrainData(f.data, f.test_data, f.data_dir, f.compression, spec.input_shape,
+                                 f.batch_size, static_cast<uint64_t>(f.seed)));
+  const int64_t steps_per_epoch = (data.train_examples + f.batch_size - 1) / f.batch_size;
+  ASSIGN_OR_RETURN(std::unique_ptr<Optimizer> optimizer,
+                   layers::MakeOptimizer(spec.optimizer, steps_per_epoch * f.epochs));
+  ASSIGN_OR_RETURN(std::unique_ptr<layers::Sequential> model, layers::BuildModel(spec));
+  model->scope().graph()->set_seed(f.seed);
+  layers::CompileOptions compile;
+  compile.loss = spec.loss;
+  compile.session.inter_op_threads = f.inter_op_threads;
+  compile.session.intra_op_threads = f.intra_op_threads;
+  RETURN_IF_ERROR(model->Compile(spec.input_shape, std::move(optimizer), compile));
+
+  // Checkpoints: resume from the newest one, save every N steps and at the end.
+  std::unique_ptr<Saver> saver;
+  int64_t start_step = 0;
+  if (!f.checkpoint_dir.empty()) {
+    SaverOptions so;
+    so.max_to_keep = f.keep_checkpoints;
+    ASSIGN_OR_RETURN(saver, Saver::Create(model->scope(), {}, so));
+    ASSIGN_OR_RETURN(std::optional<std::string> latest, Saver::LatestCheckpoint(f.checkpoint_dir));
+    if (latest) {
+      RETURN_IF_ERROR(saver->Restore(model->session(), *latest));
+      ASSIGN_OR_RETURN(start_step, model->GlobalStep());
+      std::printf("resumed from %s (global step %lld)\n", latest->c_str(),
+                  static_cast<long long>(start_step));
+    }
+  }
+  auto save = [&](int64_t global_step) -> absl::Status {
+    if (saver == nullptr) return absl::OkStatus();
+    return saver->Save(model->session(), f.checkpoint_dir, global_step).status();
+  };
+
+  const int64_t total_steps = steps_per_epoch * f.epochs;
+  if (start_step >= total_steps) {
+    std::printf("the checkpoint is at step %lld of %lld: nothing left to train\n",
+                static_cast<long long>(start_step), static_cast<long long>(total_steps));
+  }
+  const bool interactive = isatty(STDOUT_FILENO);
+  std::printf("training %s on %s: %lld examples per epoch, batch %d, %d epochs\n",
+              spec.name.c_str(), data.description.c_str(),
+              static_cast<long long>(data.train_examples), f.batch_size, f.epochs);
+  Progress progress(interactive, f.epochs, steps_per_epoch);
+
+  auto start = std::chrono::steady_clock::now();
+  int64_t steps = 0, examples = 0;
+  layers::FitOptions fit;
+  fit.epochs = f.epochs;
+  fit.initial_epoch = static_cast<int>(std::min(start_step / steps_per_epoch,
+                                                static_cast<int64_t>(f.epochs)));
+  fit.initial_step = start_step % steps_per_epoch;
+  fit.on_step = [&](const layers::StepLog& log) {
+    ++steps;
+    progress.Step(log.epoch, log.step, log.loss, log.accuracy, log.examples, log.seconds);
+    if (log.global_step % f.save_checkpoints_steps == 0) return save(log.global_step);
+    return absl::OkStatus();
+  };
+  fit.on_epoch = [&](const layers::StepLog& log, const layers::Metrics* val) {
+    examples += log.examples;
+    std::string extra;
+    if (val != nullptr) {
+      extra = absl::StrFormat(", test loss %.4f, test accuracy %.4f", val->loss, val->accuracy);
+    }
+    progress.EpochEnd(log.epoch, log.step, log.loss, log.accuracy, log.examples, log.seconds,
+                      extra);
+    return absl::OkStatus();
+  };
+  fit.validation = data.test;
+  RETURN_IF_ERROR(model->Fit(data.train, fit));
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  nlohmann::json metrics = {{"model", spec.name},
+                            {"epochs", f.epochs},
+                            {"steps", steps},
+                            {"train_examples", examples},
+                            {"wall_time_seconds", wall},
+                            {"examples_per_second", wall > 0 ? examples / wall : 0.0}};
+  ASSIGN_OR_RETURN(int64_t global_step, model->GlobalStep());
+  metrics["global_step"] = global_step;
+  if (global_step % f.save_checkpoints_steps != 0 && global_step > start_step) {
+    RETURN_IF_ERROR(save(global_step));
+  }
+  if (data.test != nullptr) {
+    ASSIGN_OR_RETURN(layers::Metrics test, model->Evaluate(data.test));
+    metrics["test_accuracy"] = test.accuracy;
+    metrics["test_loss"] = test.loss;
+    metrics["test_examples"] = test.examples;
+    std::printf("test accuracy %.4f, test loss %.4f (%lld examples)\n", test.accuracy, test.loss,
+                static_cast<long long>(test.examples));
+  }
+  if (!f.metrics_json.empty()) RETURN_IF_ERROR(WriteMetrics(f.metrics_json, metrics));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void RegisterTrain(CLI::App& app) {
+  auto flags = std::make_shared<TrainFlags>();
+  CLI::App* cmd = app.add_subcommand("train", "train a model on Fashion-MNIST or TFRecord data");
+  cmd->add_option("--model", flags->model,
+                  "model: preset 'mlp' or 'cnn', or the path of a JSON model spec")
+      ->capture_default_str();
+  cmd->add_option("--data", flags->data,
+                  "training data: 'fashion_mnist' or comma-separated TFRecord files of "
+                  "tf.Example with an 'image' (float list or raw uint8 bytes) and an int64 "
+                  "'label' feature")
+      ->capture_default_str();
+  cmd->add_option("--test_data", flags->test_data,
+                  "test data for TFRecord training (same format); Fashion-MNIST uses its test set");
+  cmd->add_option("--data_dir", flags->data_dir, "where the Fashion-MNIST IDX files are")
+      ->capture_default_str();
+  cmd->add_option("--compression", flags->compression,
+                  "TFRecord compression: NONE, GZIP or ZLIB (default: GZIP for *.gz, else NONE)")
+      ->check(CLI::IsMember({"NONE", "GZIP", "ZLIB"}));
+  cmd->add_option("--epochs", flags->epochs, "passes over the training data")
+      ->check(CLI::Range(1, 1 << 30))
+      ->capture_default_str();
+  cmd->add_option("--batch_size", flags->batch_size, "examples per step")
+      ->check(CLI::Range(1, 1 << 30))
+      ->capture_default_str();
+  cmd->add_option("--optimizer", flags->optimizer,
+                  "override the spec's optimizer: sgd, momentum, adam, adagrad, rmsprop")
+      ->check(CLI::IsMember({"sgd", "momentum", "adam", "adagrad", "rmsprop"}));
+  cmd->add_option("--learning_rate", flags->learning_rate, "override the spec's learning rate")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", flags->seed, "seed of initial weights, shuffling and dropout")
+      ->capture_default_str();
+  cmd->add_option("--inter_op_threads", flags->inter_op_threads,
+                  "threads running independent ops (0: one per core)")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
+  cmd->add_option("--intra_op_threads", flags->intra_op_threads,
+                  "threads inside one op (0: one per core)")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
+  cmd->add_option("--checkpoint_dir", flags->checkpoint_dir,
+                  "save checkpoints here, and resume from the latest one found there");
+  cmd->add_option("--save_checkpoints_steps", flags->save_checkpoints_steps,
+                  "steps between checkpoints")
+      ->check(CLI::Range(1, 1 << 30))
+      ->capture_default_str();
+  cmd->add_option("--keep_checkpoints", flags->keep_checkpoints, "newest checkpoints to keep")
+      ->check(CLI::Range(1, 1 << 30))
+      ->capture_default_str();
+  cmd->add_option("--metrics_json", flags->metrics_json,
+                  "write final test accuracy and loss, examples/s, steps and wall time here");
+  cmd->callback([flags] {
+    absl::Status s = RunTrain(*flags);
+    if (!s.ok()) throw CLI::RuntimeError(Fail("train", std::string(s.message())));
+  });
+}
+
+}  // namespace braid::cli
