@@ -19,6 +19,8 @@
 // An error from GetNext concerns one element: the iterator stays usable and a
 // further GetNext goes on with the next element where the source can (a map
 // function that failed on one element, a CSV row that does not parse).
+// Errors are not elements: Take, Skip, Shard and Batch count only elements
+// produced, and Batch keeps a partly filled batch across an input error.
 // Once an iterator reports the end it keeps reporting it.
 #pragma once
 
