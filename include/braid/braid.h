@@ -2,6 +2,7 @@
 #pragma once
 #include "braid/data.h"
 #include "braid/graph.h"
+#include "braid/layers.h"
 #include "braid/ops.h"
 #include "braid/session.h"
 #include "braid/tensor.h"

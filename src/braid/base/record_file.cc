@@ -8,8 +8,8 @@
 namespace braid {
 namespace {
 
-void AppendLE(uint64_t v, int bytes, std::string* out) {
-  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+void EncodeLE(uint64_t v, int bytes, char* out) {
+  for (int i = 0; i < bytes; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
 }
 
 uint64_t ReadLE(const char* p, int bytes) {
@@ -20,13 +20,19 @@ uint64_t ReadLE(const char* p, int bytes) {
 
 }  // namespace
 
+void EncodeRecordFrame(absl::string_view data, char header[kRecordHeaderBytes],
+                       char footer[kRecordFooterBytes]) {
+  EncodeLE(data.size(), 8, header);
+  EncodeLE(crc32c::Mask(crc32c::Value(absl::string_view(header, 8))), 4, header + 8);
+  EncodeLE(crc32c::Mask(crc32c::Value(data)), 4, footer);
+}
+
 void AppendRecord(absl::string_view data, std::string* out) {
-  std::string len;
-  AppendLE(data.size(), 8, &len);
-  out->append(len);
-  AppendLE(crc32c::Mask(crc32c::Value(len)), 4, out);
+  char header[kRecordHeaderBytes], footer[kRecordFooterBytes];
+  EncodeRecordFrame(data, header, footer);
+  out->append(header, sizeof(header));
   out->append(data.data(), data.size());
-  AppendLE(crc32c::Mask(crc32c::Value(data)), 4, out);
+  out->append(footer, sizeof(footer));
 }
 
 absl::Status ParseRecord(absl::string_view bytes, const std::string& path, size_t* offset,

@@ -17,6 +17,10 @@ namespace braid {
 inline constexpr size_t kRecordHeaderBytes = 12;  // length + its CRC
 inline constexpr size_t kRecordFooterBytes = 4;   // data CRC
 
+// The bytes around one record's data: header (length and its masked CRC)
+// and footer (masked CRC of the data).
+void EncodeRecordFrame(absl::string_view data, char header[kRecordHeaderBytes],
+                       char footer[kRecordFooterBytes]);
 // Appends one framed record to `out`.
 void AppendRecord(absl::string_view data, std::string* out);
 

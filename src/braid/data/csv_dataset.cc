@@ -47,9 +47,10 @@ class CsvReader {
         ++pos_;
         for (;;) {
           if (pos_ >= s.size()) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                path_, ":", f.line, ":", fields->size() + 1,
-                ": a quoted field is never closed (a quote inside a quoted field is written \"\")"));
+            return absl::InvalidArgumentError(
+                absl::StrCat(path_, ":", f.line, ":", fields->size() + 1,
+                             ": a quoted field is never closed (a quote inside a quoted field is "
+                             "written \"\")"));
           }
           const char c = s[pos_];
           if (c == '"') {
@@ -152,25 +153,24 @@ class CsvIterator : public Iterator {
     }
     const int64_t line = fields.front().line;
     if (fields.size() > columns_.size()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          reader_.path(), ":", line, ": the row has ", fields.size(), " fields but ",
-          columns_.size(), " columns were declared (is the delimiter right?)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(reader_.path(), ":", line, ": the row has ", fields.size(), " fields but ",
+                       columns_.size(), " columns were declared (is the delimiter right?)"));
     }
     Element row;
     row.reserve(columns_.size());
     for (size_t c = 0; c < columns_.size(); ++c) {
       const CsvColumn& column = columns_[c];
       const bool present = c < fields.size();
-      const bool missing =
-          !present || (fields[c].text.empty() &&
-                       !(fields[c].quoted && column.dtype == DType::kString));
+      const bool missing = !present || (fields[c].text.empty() &&
+                                        !(fields[c].quoted && column.dtype == DType::kString));
       if (missing) {
         if (!column.default_value.initialized()) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              Where(present ? fields[c].line : line, c), ": ",
-              present ? "the field is empty" : absl::StrCat("the row has only ", fields.size(),
-                                                              " fields"),
-              " and the column has no default value"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(Where(present ? fields[c].line : line, c), ": ",
+                           present ? "the field is empty"
+                                   : absl::StrCat("the row has only ", fields.size(), " fields"),
+                           " and the column has no default value"));
         }
         row.push_back(column.default_value);
         continue;
@@ -179,12 +179,23 @@ class CsvIterator : public Iterator {
       Tensor value(column.dtype, TensorShape{});
       bool ok = true;
       switch (column.dtype) {
-        case DType::kString: value.data<std::string>()[0] = f.text; break;
-        case DType::kInt32: ok = ParseNumber(f.text, value.data<int32_t>()); break;
-        case DType::kInt64: ok = ParseNumber(f.text, value.data<int64_t>()); break;
-        case DType::kFloat: ok = ParseNumber(f.text, value.data<float>()); break;
-        case DType::kDouble: ok = ParseNumber(f.text, value.data<double>()); break;
-        default: ok = false;  // CsvDataset admits no other dtype
+        case DType::kString:
+          value.data<std::string>()[0] = f.text;
+          break;
+        case DType::kInt32:
+          ok = ParseNumber(f.text, value.data<int32_t>());
+          break;
+        case DType::kInt64:
+          ok = ParseNumber(f.text, value.data<int64_t>());
+          break;
+        case DType::kFloat:
+          ok = ParseNumber(f.text, value.data<float>());
+          break;
+        case DType::kDouble:
+          ok = ParseNumber(f.text, value.data<double>());
+          break;
+        default:
+          ok = false;  // CsvDataset admits no other dtype
       }
       if (!ok) {
         return absl::InvalidArgumentError(absl::StrCat(Where(f.line, c), ": \"",
@@ -255,8 +266,8 @@ class CsvDatasetImpl : public Dataset {
 
 }  // namespace
 
-absl::StatusOr<DatasetPtr> CsvDataset(std::string path, std::vector<CsvColumn> columns,
-                                      bool header, char field_delim, Env* env) {
+absl::StatusOr<DatasetPtr> CsvDataset(std::string path, std::vector<CsvColumn> columns, bool header,
+                                      char field_delim, Env* env) {
   if (columns.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("CsvDataset '", path, "': declare at least one column"));
@@ -272,16 +283,15 @@ absl::StatusOr<DatasetPtr> CsvDataset(std::string path, std::vector<CsvColumn> c
     const DType t = column.dtype;
     if (t != DType::kInt32 && t != DType::kInt64 && t != DType::kFloat && t != DType::kDouble &&
         t != DType::kString) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "CsvDataset '", path, "': column ", c + 1, " has dtype ", DTypeName(t),
-          "; CSV columns are int32, int64, float32, float64 or string"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("CsvDataset '", path, "': column ", c + 1, " has dtype ", DTypeName(t),
+                       "; CSV columns are int32, int64, float32, float64 or string"));
     }
     const Tensor& d = column.default_value;
     if (d.initialized() && (d.dtype() != t || d.rank() != 0)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "CsvDataset '", path, "': the default of column ", c + 1, " is ", DTypeName(d.dtype()),
-          d.shape().DebugString(), "; it must be a scalar of the column's dtype ",
-          DTypeName(t)));
+          d.shape().DebugString(), "; it must be a scalar of the column's dtype ", DTypeName(t)));
     }
   }
   return DatasetPtr(std::make_shared<CsvDatasetImpl>(std::move(path), std::move(columns), header,

@@ -81,11 +81,11 @@ TEST(CsvDatasetTest, QuotedFieldsEscapedQuotesAndLineBreaks) {
                                "plain \"inner\" quotes,5");  // no final line break
   std::vector<std::string> rows =
       Rows(Csv(path, {Required(DType::kString), Required(DType::kInt64)}));
-  EXPECT_THAT(rows, ElementsAre("string[] {\"a, b\"}|int64[] {1}",
-                                "string[] {\"she said \"hi\"\"}|int64[] {2}",
-                                "string[] {\"two\nlines\"}|int64[] {3}",
-                                "string[] {\"\"}|int64[] {4}",
-                                "string[] {\"plain \"inner\" quotes\"}|int64[] {5}"));
+  EXPECT_THAT(
+      rows,
+      ElementsAre("string[] {\"a, b\"}|int64[] {1}", "string[] {\"she said \"hi\"\"}|int64[] {2}",
+                  "string[] {\"two\nlines\"}|int64[] {3}", "string[] {\"\"}|int64[] {4}",
+                  "string[] {\"plain \"inner\" quotes\"}|int64[] {5}"));
 }
 
 TEST(CsvDatasetTest, OtherDelimitersAndAByteOrderMark) {
@@ -101,9 +101,9 @@ TEST(CsvDatasetTest, MissingFieldsTakeDefaultsOrNameFileLineAndColumn) {
                                "2,5\n"
                                ",6,y\n"
                                "4,7,z\n");
-  std::vector<std::string> rows = Rows(Csv(
-      path, {Required(DType::kInt32), WithDefault<float>(-1.0f), WithDefault<std::string>("?")},
-      true));
+  std::vector<std::string> rows = Rows(
+      Csv(path, {Required(DType::kInt32), WithDefault<float>(-1.0f), WithDefault<std::string>("?")},
+          true));
   ASSERT_EQ(rows.size(), 4u);
   EXPECT_EQ(rows[0], "int32[] {1}|float32[] {-1}|string[] {\"x\"}");
   EXPECT_EQ(rows[1], "int32[] {2}|float32[] {5}|string[] {\"?\"}");
@@ -174,8 +174,8 @@ TEST(CsvDatasetTest, RejectsBadDeclarationsAndMissingFiles) {
 TEST(CsvDatasetTest, EmptyFilesAndBatchingStrings) {
   EXPECT_TRUE(Rows(Csv(WriteTemp("empty.csv", ""), {Required(DType::kInt32)}, true)).empty());
   std::string path = WriteTemp("batch.csv", "a,1\nb,2\nc,3\n");
-  auto it = Batch(Csv(path, {Required(DType::kString), Required(DType::kInt32)}), 2)
-                ->MakeIterator();
+  auto it =
+      Batch(Csv(path, {Required(DType::kString), Required(DType::kInt32)}), 2)->MakeIterator();
   ASSERT_TRUE(it.ok());
   Element e;
   bool end = false;
@@ -195,8 +195,8 @@ TEST(CsvDatasetTest, InterleavesOverAListOfFiles) {
         return CsvDataset(e[0].data<std::string>()[0], {Required(DType::kInt64)});
       },
       2);
-  EXPECT_THAT(Rows(rows), ElementsAre("int64[] {1}", "int64[] {10}", "int64[] {2}",
-                                      "int64[] {20}", "int64[] {3}"));
+  EXPECT_THAT(Rows(rows), ElementsAre("int64[] {1}", "int64[] {10}", "int64[] {2}", "int64[] {20}",
+                                      "int64[] {3}"));
 }
 
 }  // namespace

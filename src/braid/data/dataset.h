@@ -132,7 +132,8 @@ DatasetPtr Shard(DatasetPtr input, int64_t num_shards, int64_t index);
 // of them, `block_length` elements at a time (e.g. over a list of files).
 // The order is deterministic: round robin over the open datasets; one that
 // ends is replaced, in its place in the cycle, by the next input element's.
-DatasetPtr Interleave(DatasetPtr input, std::function<absl::StatusOr<DatasetPtr>(const Element&)> fn,
+DatasetPtr Interleave(DatasetPtr input,
+                      std::function<absl::StatusOr<DatasetPtr>(const Element&)> fn,
                       int64_t cycle_length, int64_t block_length = 1);
 
 }  // namespace braid::data

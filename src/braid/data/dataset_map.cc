@@ -223,10 +223,9 @@ class InterleaveIterator : public Iterator {
         if (!ds.ok() || *ds == nullptr) {
           absl::Status cause =
               ds.ok() ? absl::InvalidArgumentError("it returned a null dataset") : ds.status();
-          return absl::Status(cause.code(),
-                              absl::StrCat("Interleave: the function failed on element ", index,
-                                           " ", internal::ElementSignature(args), ": ",
-                                           cause.message()));
+          return absl::Status(
+              cause.code(), absl::StrCat("Interleave: the function failed on element ", index, " ",
+                                         internal::ElementSignature(args), ": ", cause.message()));
         }
         ASSIGN_OR_RETURN(slot, (*ds)->MakeIterator());
         ++num_open_;
@@ -267,13 +266,13 @@ class InterleaveDataset : public Dataset {
     RETURN_IF_ERROR(CheckInput(input_, "Interleave"));
     if (!fn_) return absl::InvalidArgumentError("Interleave: the function is an empty function");
     if (cycle_length_ < 1 || block_length_ < 1) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("Interleave: cycle_length is ", cycle_length_, " and block_length is ",
-                       block_length_, "; both must be at least 1"));
+      return absl::InvalidArgumentError(absl::StrCat("Interleave: cycle_length is ", cycle_length_,
+                                                     " and block_length is ", block_length_,
+                                                     "; both must be at least 1"));
     }
     ASSIGN_OR_RETURN(std::unique_ptr<Iterator> input, input_->MakeIterator());
-    return std::unique_ptr<Iterator>(std::make_unique<InterleaveIterator>(
-        std::move(input), fn_, cycle_length_, block_length_));
+    return std::unique_ptr<Iterator>(
+        std::make_unique<InterleaveIterator>(std::move(input), fn_, cycle_length_, block_length_));
   }
   std::string DebugString() const override {
     return absl::StrCat("Interleave(", Describe(input_), ", cycle ", cycle_length_, ", block ",
@@ -293,7 +292,8 @@ DatasetPtr Map(DatasetPtr input, MapFn fn, int num_parallel_calls) {
   return std::make_shared<MapDataset>(std::move(input), std::move(fn), num_parallel_calls);
 }
 
-DatasetPtr Interleave(DatasetPtr input, std::function<absl::StatusOr<DatasetPtr>(const Element&)> fn,
+DatasetPtr Interleave(DatasetPtr input,
+                      std::function<absl::StatusOr<DatasetPtr>(const Element&)> fn,
                       int64_t cycle_length, int64_t block_length) {
   return std::make_shared<InterleaveDataset>(std::move(input), std::move(fn), cycle_length,
                                              block_length);

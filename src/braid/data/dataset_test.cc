@@ -12,7 +12,6 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-
 #include "braid/data/idx.h"
 
 namespace braid::data {
@@ -31,20 +30,22 @@ DatasetPtr Range(int64_t n) {
 
 // Yields each entry in turn: a value as an int64 scalar, or its error.
 DatasetPtr Script(std::vector<absl::StatusOr<int64_t>> items) {
-  return FromGenerator([items] {
-    auto next = std::make_shared<size_t>(0);
-    return [items, next](Element* out, bool* end) -> absl::Status {
-      if (*next == items.size()) {
-        *end = true;
-        return absl::OkStatus();
-      }
-      const absl::StatusOr<int64_t>& item = items[(*next)++];
-      if (!item.ok()) return item.status();
-      *out = {Tensor::Scalar<int64_t>(*item)};
-      *end = false;
-      return absl::OkStatus();
-    };
-  }, "Script");
+  return FromGenerator(
+      [items] {
+        auto next = std::make_shared<size_t>(0);
+        return [items, next](Element* out, bool* end) -> absl::Status {
+          if (*next == items.size()) {
+            *end = true;
+            return absl::OkStatus();
+          }
+          const absl::StatusOr<int64_t>& item = items[(*next)++];
+          if (!item.ok()) return item.status();
+          *out = {Tensor::Scalar<int64_t>(*item)};
+          *end = false;
+          return absl::OkStatus();
+        };
+      },
+      "Script");
 }
 
 int64_t Value(const Element& e) { return e.at(0).data<int64_t>()[0]; }
@@ -184,8 +185,7 @@ TEST(MapTest, AppliesTheFunctionInOrder) {
     return Element{Tensor::Scalar<int64_t>(2 * Value(e))};
   };
   EXPECT_THAT(Values(Map(Range(5), twice)), ElementsAre(0, 2, 4, 6, 8));
-  EXPECT_EQ(Map(Range(5), twice, 3)->DebugString(),
-            "Map(FromTensors(5 x {int64[]}), 3 parallel)");
+  EXPECT_EQ(Map(Range(5), twice, 3)->DebugString(), "Map(FromTensors(5 x {int64[]}), 3 parallel)");
 }
 
 TEST(MapTest, ErrorNamesTheElementIndexAndIterationGoesOn) {
@@ -360,8 +360,7 @@ TEST(BatchTest, StacksAndKeepsOrDropsTheRemainder) {
   EXPECT_THAT(Values(Batch(Range(8), 4, true)), ElementsAre(0, 4));
   EXPECT_TRUE(Values(Batch(Range(3), 4, true)).empty());
   EXPECT_TRUE(Values(Batch(Range(0), 4)).empty());
-  EXPECT_EQ(Batch(Range(3), 0)->MakeIterator().status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Batch(Range(3), 0)->MakeIterator().status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(BatchTest, StacksEveryDTypeAndRank) {
@@ -521,12 +520,9 @@ DatasetPtr ThreeFrom(const Element& e) {
 
 TEST(InterleaveTest, CyclesThroughOpenDatasetsBlockByBlock) {
   auto fn = [](const Element& e) -> absl::StatusOr<DatasetPtr> { return ThreeFrom(e); };
-  EXPECT_THAT(Values(Interleave(Range(3), fn, 2)),
-              ElementsAre(0, 10, 1, 11, 2, 12, 20, 21, 22));
-  EXPECT_THAT(Values(Interleave(Range(3), fn, 2, 2)),
-              ElementsAre(0, 1, 10, 11, 2, 12, 20, 21, 22));
-  EXPECT_THAT(Values(Interleave(Range(3), fn, 1)),
-              ElementsAre(0, 1, 2, 10, 11, 12, 20, 21, 22));
+  EXPECT_THAT(Values(Interleave(Range(3), fn, 2)), ElementsAre(0, 10, 1, 11, 2, 12, 20, 21, 22));
+  EXPECT_THAT(Values(Interleave(Range(3), fn, 2, 2)), ElementsAre(0, 1, 10, 11, 2, 12, 20, 21, 22));
+  EXPECT_THAT(Values(Interleave(Range(3), fn, 1)), ElementsAre(0, 1, 2, 10, 11, 12, 20, 21, 22));
   EXPECT_THAT(Values(Interleave(Range(2), fn, 5)), ElementsAre(0, 10, 1, 11, 2, 12));
   EXPECT_TRUE(Values(Interleave(Range(0), fn, 2)).empty());
 }
@@ -579,9 +575,9 @@ TEST(PipelineTest, ATrainingPipelineSeesEveryExampleEachEpoch) {
 }
 
 TEST(PipelineTest, NullInputsFailAtMakeIterator) {
-  for (DatasetPtr ds : {Batch(nullptr, 2), Shuffle(nullptr, 2, 1), Repeat(nullptr),
-                        Take(nullptr, 1), Skip(nullptr, 1), Prefetch(nullptr, 1),
-                        Shard(nullptr, 2, 0)}) {
+  for (DatasetPtr ds :
+       {Batch(nullptr, 2), Shuffle(nullptr, 2, 1), Repeat(nullptr), Take(nullptr, 1),
+        Skip(nullptr, 1), Prefetch(nullptr, 1), Shard(nullptr, 2, 0)}) {
     absl::Status s = ds->MakeIterator().status();
     EXPECT_THAT(std::string(s.message()), HasSubstr("input dataset is null")) << ds->DebugString();
   }

@@ -42,10 +42,10 @@ class FilterIterator : public Iterator {
       const int64_t index = index_++;
       absl::StatusOr<bool> keep = fn_(*out);
       if (!keep.ok()) {
-        return absl::Status(keep.status().code(),
-                            absl::StrCat("Filter: the predicate failed on element ", index, " ",
-                                         internal::ElementSignature(*out), ": ",
-                                         keep.status().message()));
+        return absl::Status(
+            keep.status().code(),
+            absl::StrCat("Filter: the predicate failed on element ", index, " ",
+                         internal::ElementSignature(*out), ": ", keep.status().message()));
       }
       if (*keep) {
         *end_of_sequence = false;
@@ -69,7 +69,9 @@ class FilterDataset : public Dataset {
     ASSIGN_OR_RETURN(std::unique_ptr<Iterator> input, input_->MakeIterator());
     return std::unique_ptr<Iterator>(std::make_unique<FilterIterator>(std::move(input), fn_));
   }
-  std::string DebugString() const override { return absl::StrCat("Filter(", Describe(input_), ")"); }
+  std::string DebugString() const override {
+    return absl::StrCat("Filter(", Describe(input_), ")");
+  }
 
  private:
   const DatasetPtr input_;
@@ -254,10 +256,9 @@ class ShardDataset : public Dataset {
           absl::StrCat("Shard: num_shards is ", num_shards_, "; it must be at least 1"));
     }
     if (index_ < 0 || index_ >= num_shards_) {
-      return absl::InvalidArgumentError(absl::StrCat("Shard: index ", index_,
-                                                     " is out of range for ", num_shards_,
-                                                     " shards; it must be in [0, ", num_shards_,
-                                                     ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("Shard: index ", index_, " is out of range for ", num_shards_,
+                       " shards; it must be in [0, ", num_shards_, ")"));
     }
     ASSIGN_OR_RETURN(std::unique_ptr<Iterator> input, input_->MakeIterator());
     return std::unique_ptr<Iterator>(
@@ -285,8 +286,8 @@ uint64_t SplitMix64(uint64_t x) {
 // Uniform in [0, n) by rejection: std::uniform_int_distribution differs
 // between standard libraries, and a seeded order must not.
 uint64_t UniformBelow(std::mt19937_64& rng, uint64_t n) {
-  const uint64_t limit = std::numeric_limits<uint64_t>::max() -
-                         std::numeric_limits<uint64_t>::max() % n;
+  const uint64_t limit =
+      std::numeric_limits<uint64_t>::max() - std::numeric_limits<uint64_t>::max() % n;
   uint64_t r;
   do {
     r = rng();
@@ -476,8 +477,7 @@ class BatchIterator : public Iterator {
       return absl::InvalidArgumentError(absl::StrCat(
           "Batch: element ", index, " has ", e.size(), " components ",
           internal::ElementSignature(e), " but element ", first_index_,
-          ", the first of its batch, has ", first.size(), " ",
-          internal::ElementSignature(first)));
+          ", the first of its batch, has ", first.size(), " ", internal::ElementSignature(first)));
     }
     for (size_t c = 0; c < e.size(); ++c) {
       if (e[c].dtype() != first[c].dtype() || e[c].shape() != first[c].shape()) {

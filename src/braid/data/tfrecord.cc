@@ -9,20 +9,17 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "braid/base/crc32c.h"
+#include "braid/base/record_file.h"
 #include "braid/base/status_macros.h"
 
 namespace braid::data {
 namespace {
 
-constexpr size_t kHeaderBytes = 12;  // uint64 length + uint32 masked CRC of it
-constexpr size_t kFooterBytes = 4;   // uint32 masked CRC of the data
+constexpr size_t kHeaderBytes = kRecordHeaderBytes;  // uint64 length + its masked CRC
+constexpr size_t kFooterBytes = kRecordFooterBytes;  // masked CRC of the data
 // The most the reader's window grows by in one read: a length that claims
 // gigabytes grows the window only as the bytes actually arrive.
 constexpr size_t kMaxReadChunk = 16 << 20;
-
-void EncodeLE(uint64_t v, int bytes, char* out) {
-  for (int i = 0; i < bytes; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-}
 
 uint64_t DecodeLE(const char* p, int bytes) {
   uint64_t v = 0;
@@ -138,11 +135,8 @@ absl::Status TFRecordWriter::Write(absl::string_view record) {
   if (!file_) return absl::FailedPreconditionError(absl::StrCat("'", path_, "' is closed"));
   // Records are appended in pieces rather than framed into one buffer, so a
   // large record is not copied.
-  char header[kHeaderBytes];
-  EncodeLE(record.size(), 8, header);
-  EncodeLE(MaskedCrc(header, 8), 4, header + 8);
-  char footer[kFooterBytes];
-  EncodeLE(MaskedCrc(record.data(), record.size()), 4, footer);
+  char header[kHeaderBytes], footer[kFooterBytes];
+  EncodeRecordFrame(record, header, footer);
   // zlib takes uInt-sized input; feed larger records in pieces.
   RETURN_IF_ERROR(Fail(Append({header, kHeaderBytes})));
   constexpr size_t kPiece = size_t{1} << 30;

@@ -100,8 +100,6 @@ using Grads = std::vector<Output>;
 
 std::vector<DType> IndexTypes() { return {DType::kInt32, DType::kInt64}; }
 
-Output NodeOutput(const Node& n, int i = 0) { return Output(const_cast<Node*>(&n), i); }
-
 std::optional<std::vector<int64_t>> ConstInput(InferenceContext& c, int i) {
   return ConstIntValues(c.node().input(i));
 }
@@ -487,7 +485,7 @@ BRAID_REGISTER_OP(
         .SetGradient([](const Scope& s, const Node& n, const Grads& dy, Grads* dx) {
           // Pad dy back to x's shape: before = begin, after = rest.
           Output x = n.input(0), begin = n.input(1);
-          const TensorShape& ys = NodeOutput(n).shape();
+          const TensorShape& ys = n.output(0).shape();
           std::optional<std::vector<int64_t>> b = ConstIntValues(begin);
           if (b && x.shape().IsFullyDefined() && ys.IsFullyDefined()) {
             const int rank = x.shape().rank();

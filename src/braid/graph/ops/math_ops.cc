@@ -14,9 +14,6 @@ namespace {
 
 using Grads = std::vector<Output>;
 
-// Output i of the node being differentiated (grad functions get it const).
-Output NodeOutput(const Node& n, int i = 0) { return Output(const_cast<Node*>(&n), i); }
-
 std::vector<DType> RealTypes() {
   return {DType::kFloat, DType::kDouble, DType::kInt32, DType::kInt64};
 }
@@ -62,7 +59,7 @@ absl::Status DivGrad(const Scope& s, const Node& n, const Grads& dy, Grads* dx) 
 }
 absl::Status PowGrad(const Scope& s, const Node& n, const Grads& dy, Grads* dx) {
   Output x = n.input(0), y = n.input(1);
-  Output z = NodeOutput(n);
+  Output z = n.output(0);
   Output gx = ops::Mul(s, ops::Mul(s, dy[0], y), ops::Pow(s, x, ops::Sub(s, y, 1)));
   // log(x) is only taken where x > 0; elsewhere d/dy is defined as 0, as
   // TensorFlow does.
@@ -136,7 +133,7 @@ OpDefBuilder UnaryOp(const char* name, std::vector<DType> types, UnaryGradFn gra
                        .SetShapeFn(UnchangedShape);
   if (grad == nullptr) return b.NoGradient();
   return b.SetGradient([grad](const Scope& s, const Node& n, const Grads& dy, Grads* dx) {
-    Output y = NodeOutput(n);
+    Output y = n.output(0);
     (*dx)[0] = grad(s, n.input(0), y, dy[0]);
     return absl::OkStatus();
   });
@@ -255,7 +252,7 @@ absl::Status SumGrad(const Scope& s, const Node& n, const Grads& dy, Grads* dx) 
 
 absl::Status MeanGrad(const Scope& s, const Node& n, const Grads& dy, Grads* dx) {
   Output x = n.input(0);
-  Output y = NodeOutput(n);
+  Output y = n.output(0);
   Output sum_grad = ops::BroadcastTo(s, KeptDims(s, n, dy[0]), ShapeVector(s, x));
   Output count;
   if (x.shape().IsFullyDefined() && y.shape().IsFullyDefined()) {
@@ -275,7 +272,7 @@ absl::Status MeanGrad(const Scope& s, const Node& n, const Grads& dy, Grads* dx)
 // would have picked.
 absl::Status MaxMinReductionGrad(const Scope& s, const Node& n, const Grads& dy, Grads* dx) {
   Output x = n.input(0);
-  Output y = KeptDims(s, n, NodeOutput(n));
+  Output y = KeptDims(s, n, n.output(0));
   Output hits = ops::Cast(s, ops::Equal(s, x, y), x.dtype());
   Output count = ops::Sum(s, hits, n.input(1), /*keep_dims=*/true);
   (*dx)[0] = ops::Div(s, ops::Mul(s, hits, KeptDims(s, n, dy[0])), count);
@@ -284,7 +281,7 @@ absl::Status MaxMinReductionGrad(const Scope& s, const Node& n, const Grads& dy,
 
 absl::Status ProdGrad(const Scope& s, const Node& n, const Grads& dy, Grads* dx) {
   Output x = n.input(0);
-  Output y = KeptDims(s, n, NodeOutput(n));
+  Output y = KeptDims(s, n, n.output(0));
   (*dx)[0] = ops::Div(s, ops::Mul(s, KeptDims(s, n, dy[0]), y), x);
   return absl::OkStatus();
 }
