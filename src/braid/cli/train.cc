@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -105,8 +106,10 @@ absl::Status RunTrain(const TrainFlags& f) {
     if (log.global_step % f.save_checkpoints_steps == 0) return save(log.global_step);
     return absl::OkStatus();
   };
+  std::optional<layers::Metrics> last_test;  // the test metrics after the last epoch
   fit.on_epoch = [&](const layers::StepLog& log, const layers::Metrics* val) {
     examples += log.examples;
+    if (val != nullptr) last_test = *val;
     std::string extra;
     if (val != nullptr) {
       extra = absl::StrFormat(", test loss %.4f, test accuracy %.4f", val->loss, val->accuracy);
@@ -132,7 +135,12 @@ absl::Status RunTrain(const TrainFlags& f) {
     RETURN_IF_ERROR(save(global_step));
   }
   if (data.test != nullptr) {
-    ASSIGN_OR_RETURN(layers::Metrics test, model->Evaluate(data.test));
+    // Evaluated after the last epoch already, unless no epoch ran (a resumed
+    // run that had finished).
+    if (!last_test) {
+      ASSIGN_OR_RETURN(last_test, model->Evaluate(data.test));
+    }
+    const layers::Metrics& test = *last_test;
     metrics["test_accuracy"] = test.accuracy;
     metrics["test_loss"] = test.loss;
     metrics["test_examples"] = test.examples;
