@@ -80,6 +80,7 @@ TEST(SequentialTest, HandWrittenSpecTrainsOnRealData) {
   ASSERT_TRUE(spec.ok()) << spec.status();
   auto model = BuildModel(*spec);
   ASSERT_TRUE(model.ok()) << model.status();
+  (*model)->scope().graph()->set_seed(7);  // the accuracy bar below is for these weights
   ASSERT_TRUE((*model)->Compile(spec->input_shape, *MakeOptimizer(spec->optimizer, 100)).ok());
   auto before = (*model)->Evaluate(Batches(Data().test, 1000, 250, 0));
   ASSERT_TRUE(before.ok()) << before.status();
@@ -98,7 +99,7 @@ TEST(SequentialTest, HandWrittenSpecTrainsOnRealData) {
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->examples, 1000);
   EXPECT_LT(after->loss, before->loss);
-  EXPECT_GT(after->accuracy, 0.65);
+  EXPECT_GT(after->accuracy, 0.65) << "accuracy " << after->accuracy;
   // Inference is deterministic: dropout is off and batch norm uses moving statistics.
   Tensor x = SliceRows(Data().test.images, 0, 8);
   auto p1 = (*model)->Predict(x);
