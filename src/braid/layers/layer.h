@@ -25,6 +25,8 @@ class Layer {
   absl::StatusOr<Output> Call(const Scope& scope, Output x, bool training);
 
   const std::string& name() const { return name_; }
+  // REQUIRES: before the first Call (the name scopes the layer's ops).
+  void set_name(std::string name) { name_ = std::move(name); }
   // The layer's type and parameters, as in a model spec ({"type": "dense", ...}).
   virtual nlohmann::json Config() const = 0;
   // Every variable the layer created (trainable and not).

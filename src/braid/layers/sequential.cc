@@ -39,13 +39,8 @@ void Sequential::Add(std::unique_ptr<Layer> layer) {
       ++count;
     }
   }
-  if (count > 0) {
-    // Re-create under a unique name: layer names become scope names.
-    nlohmann::json config = layer->Config();
-    config["name"] = absl::StrCat(base, "_", count);
-    absl::StatusOr<std::unique_ptr<Layer>> renamed = LayerFromConfig(config, layers_.size());
-    if (renamed.ok()) layer = *std::move(renamed);
-  }
+  // Layer names become scope names, so they must be unique in the model.
+  if (count > 0) layer->set_name(absl::StrCat(base, "_", count));
   layers_.push_back(std::move(layer));
 }
 

@@ -35,7 +35,7 @@ absl::StatusOr<tensorflow::CheckpointState> ReadIndex(const std::string& dir) {
   return state;
 }
 
-// The shard files and manifest of a checkpoint prefix.
+// Deletes the files of a checkpoint prefix (its shards and manifest).
 void RemoveCheckpoint(const std::string& prefix) {
   std::error_code ec;
   fs::path p(prefix);
