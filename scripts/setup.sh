@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs every system dependency braid builds against, from Debian's packages.
+# (ocl-icd-opencl-dev: oneDNN's CMake config looks for OpenCL, a Recommends that
+# --no-install-recommends would skip.)
 # Idempotent: packages already present are skipped, so a second run costs seconds.
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
-  libdnnl-dev libeigen3-dev libabsl-dev zlib1g-dev
+  libdnnl-dev ocl-icd-opencl-dev libeigen3-dev libabsl-dev zlib1g-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev

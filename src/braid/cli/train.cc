@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "braid/base/env.h"
 #include "braid/base/status_macros.h"
+#include "braid/cli/cluster_task.h"
 #include "braid/cli/commands.h"
 #include "braid/cli/progress.h"
 #include "braid/cli/train_data.h"
@@ -38,47 +39,97 @@ struct TrainFlags {
   int64_t save_checkpoints_steps = 500;
   int keep_checkpoints = 5;
   std::string metrics_json;
+  ClusterFlags cluster;
 };
 
 absl::Status WriteMetrics(const std::string& path, const nlohmann::json& metrics) {
   return Env::Default()->WriteFileAtomically(path, metrics.dump(2) + "\n");
 }
 
+// Which part of the data a worker of a cluster trains on: every worker and
+// the chief take one shard each (the chief shard 0).
+std::pair<int, int> DataShard(const distributed::TaskConfig& task) {
+  const int chiefs = task.cluster.NumTasks("chief");
+  const int shards = chiefs + task.cluster.NumTasks("worker");
+  return {shards, task.job == "chief" ? 0 : chiefs + task.index};
+}
+
 absl::Status RunTrain(const TrainFlags& f) {
+  ASSIGN_OR_RETURN(std::optional<distributed::TaskConfig> task, ResolveTask(f.cluster));
+  distributed::ServerOptions server_options;
+  server_options.inter_op_threads = f.inter_op_threads;
+  server_options.intra_op_threads = f.intra_op_threads;
+  server_options.operation_timeout = absl::Milliseconds(f.cluster.operation_timeout_ms);
+  if (task && task->job == "ps") {
+    // A ps holds variables for the workers and exits once they are all done.
+    return ServeTask(*task, server_options, /*until_training_ends=*/true);
+  }
+  if (task && task->job != "worker" && task->job != "chief") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "braid train runs as a ps, worker or chief task, not as '", task->job, "'"));
+  }
+  std::unique_ptr<ClusterWorker> worker;
+  int num_shards = 1, shard = 0;
+  if (task) {
+    ASSIGN_OR_RETURN(worker, ClusterWorker::Start(*task, server_options, f.cluster.ps_strategy));
+    std::tie(num_shards, shard) = DataShard(*task);
+  }
+  // Whoever ends, the ps tasks must hear of it, or they would wait forever.
+  struct DoneReporter {
+    ClusterWorker* worker;
+    ~DoneReporter() {
+      if (worker) worker->ReportDone();
+    }
+  } done_reporter{worker.get()};
+  const bool chief = !task || task->IsChief();
+
   ASSIGN_OR_RETURN(layers::ModelSpec spec, layers::LoadModelSpec(f.model));
   if (!f.optimizer.empty()) spec.optimizer = {{"type", f.optimizer}};
   if (f.learning_rate > 0) spec.optimizer["learning_rate"] = f.learning_rate;
   ASSIGN_OR_RETURN(TrainData data,
                    LoadTrainData(f.data, f.test_data, f.data_dir, f.compression, spec.input_shape,
-                                 f.batch_size, static_cast<uint64_t>(f.seed)));
+                                 f.batch_size, static_cast<uint64_t>(f.seed + shard), num_shards,
+                                 shard));
   const int64_t steps_per_epoch = (data.train_examples + f.batch_size - 1) / f.batch_size;
+  // The global step counts every worker's steps: schedules span them all.
   ASSIGN_OR_RETURN(std::unique_ptr<Optimizer> optimizer,
-                   layers::MakeOptimizer(spec.optimizer, steps_per_epoch * f.epochs));
+                   layers::MakeOptimizer(spec.optimizer, steps_per_epoch * f.epochs * num_shards));
   ASSIGN_OR_RETURN(std::unique_ptr<layers::Sequential> model, layers::BuildModel(spec));
   model->scope().graph()->set_seed(f.seed);
   layers::CompileOptions compile;
   compile.loss = spec.loss;
   compile.session.inter_op_threads = f.inter_op_threads;
   compile.session.intra_op_threads = f.intra_op_threads;
+  if (worker) {
+    compile.make_session = [&](std::shared_ptr<Graph> g) { return worker->MakeSession(g); };
+    compile.init = chief ? layers::CompileOptions::Init::kIfUninitialized
+                         : layers::CompileOptions::Init::kWaitForChief;
+  }
   RETURN_IF_ERROR(model->Compile(spec.input_shape, std::move(optimizer), compile));
 
-  // Checkpoints: resume from the newest one, save every N steps and at the end.
+  // Checkpoints (the chief's duty in a cluster): resume from the newest one,
+  // save every N steps and at the end.
   std::unique_ptr<Saver> saver;
   int64_t start_step = 0;
-  if (!f.checkpoint_dir.empty()) {
+  if (!f.checkpoint_dir.empty() && chief) {
     SaverOptions so;
     so.max_to_keep = f.keep_checkpoints;
     ASSIGN_OR_RETURN(saver, Saver::Create(model->scope(), {}, so));
     ASSIGN_OR_RETURN(std::optional<std::string> latest, Saver::LatestCheckpoint(f.checkpoint_dir));
     if (latest) {
       RETURN_IF_ERROR(saver->Restore(model->session(), *latest));
-      ASSIGN_OR_RETURN(start_step, model->GlobalStep());
+      ASSIGN_OR_RETURN(int64_t restored_step, model->GlobalStep());
+      // A worker's own progress is not in the checkpoint: in a cluster every
+      // worker trains its shard from the start again.
+      if (!worker) start_step = restored_step;
       std::printf("resumed from %s (global step %lld)\n", latest->c_str(),
-                  static_cast<long long>(start_step));
+                  static_cast<long long>(restored_step));
     }
   }
+  int64_t last_saved_step = start_step;
   auto save = [&](int64_t global_step) -> absl::Status {
     if (saver == nullptr) return absl::OkStatus();
+    last_saved_step = global_step;
     return saver->Save(model->session(), f.checkpoint_dir, global_step).status();
   };
 
@@ -91,6 +142,10 @@ absl::Status RunTrain(const TrainFlags& f) {
   std::printf("training %s on %s: %lld examples per epoch, batch %d, %d epochs\n",
               spec.name.c_str(), data.description.c_str(),
               static_cast<long long>(data.train_examples), f.batch_size, f.epochs);
+  if (task) {
+    std::printf("as task /job:%s/task:%d of the cluster, data shard %d of %d, asynchronous\n",
+                task->job.c_str(), task->index, shard + 1, num_shards);
+  }
   Progress progress(interactive, f.epochs, steps_per_epoch);
 
   auto start = std::chrono::steady_clock::now();
@@ -103,7 +158,8 @@ absl::Status RunTrain(const TrainFlags& f) {
   fit.on_step = [&](const layers::StepLog& log) {
     ++steps;
     progress.Step(log.epoch, log.step, log.loss, log.accuracy, log.examples, log.seconds);
-    if (log.global_step % f.save_checkpoints_steps == 0) return save(log.global_step);
+    // ">=", not "%": other workers advance the global step too.
+    if (log.global_step - last_saved_step >= f.save_checkpoints_steps) return save(log.global_step);
     return absl::OkStatus();
   };
   std::optional<layers::Metrics> last_test;  // the test metrics after the last epoch
@@ -118,8 +174,11 @@ absl::Status RunTrain(const TrainFlags& f) {
                       extra);
     return absl::OkStatus();
   };
-  fit.validation = data.test;
+  // In a cluster only the chief evaluates, once every worker is done.
+  if (!worker) fit.validation = data.test;
   RETURN_IF_ERROR(model->Fit(data.train, fit));
+  if (worker && chief) RETURN_IF_ERROR(worker->WaitForOtherWorkers(absl::Hours(1)));
+  if (worker && !chief) data.test = nullptr;
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
@@ -131,7 +190,7 @@ absl::Status RunTrain(const TrainFlags& f) {
                             {"examples_per_second", wall > 0 ? examples / wall : 0.0}};
   ASSIGN_OR_RETURN(int64_t global_step, model->GlobalStep());
   metrics["global_step"] = global_step;
-  if (global_step % f.save_checkpoints_steps != 0 && global_step > start_step) {
+  if (global_step != last_saved_step && global_step > start_step) {
     RETURN_IF_ERROR(save(global_step));
   }
   if (data.test != nullptr) {
@@ -203,6 +262,7 @@ void RegisterTrain(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--metrics_json", flags->metrics_json,
                   "write final test accuracy and loss, examples/s, steps and wall time here");
+  AddClusterFlags(cmd, &flags->cluster);
   cmd->callback([flags] {
     absl::Status s = RunTrain(*flags);
     if (!s.ok()) throw CLI::RuntimeError(Fail("train", std::string(s.message())));

@@ -91,14 +91,19 @@ absl::StatusOr<TrainData> LoadTrainData(const std::string& data, const std::stri
                                         const std::string& data_dir,
                                         const std::string& compression,
                                         const TensorShape& input_shape, int64_t batch_size,
-                                        uint64_t seed) {
+                                        uint64_t seed, int64_t num_shards, int64_t shard_index) {
   TrainData out;
+  // Examples shard_index, shard_index + num_shards, ... of `count`.
+  auto shard = [&](data::DatasetPtr all, int64_t count) {
+    out.train_examples = (count - shard_index + num_shards - 1) / num_shards;
+    return num_shards > 1 ? data::Shard(std::move(all), num_shards, shard_index) : all;
+  };
   if (data != "fashion_mnist") {
     ASSIGN_OR_RETURN(auto train, TFRecordExamples(data, compression, input_shape));
-    out.train_examples = train.second;
+    data::DatasetPtr examples = shard(train.first, train.second);
     // A shuffle buffer of up to 10,000 examples, as tf.data users pick.
     out.train = data::Prefetch(
-        data::Batch(data::Shuffle(train.first, std::min<int64_t>(train.second, 10000), seed),
+        data::Batch(data::Shuffle(examples, std::min<int64_t>(out.train_examples, 10000), seed),
                     batch_size),
         4);
     if (!test_data.empty()) {
@@ -116,7 +121,7 @@ absl::StatusOr<TrainData> LoadTrainData(const std::string& data, const std::stri
   ASSIGN_OR_RETURN(Tensor test_x, ToInputShape(mnist.test.images, input_shape));
   ASSIGN_OR_RETURN(data::DatasetPtr train, data::FromTensors({train_x, mnist.train.labels}));
   ASSIGN_OR_RETURN(data::DatasetPtr test, data::FromTensors({test_x, mnist.test.labels}));
-  out.train_examples = train_x.dim(0);
+  train = shard(train, train_x.dim(0));
   out.train = data::Prefetch(
       data::Batch(data::Shuffle(train, out.train_examples, seed), batch_size), 4);
   out.test = data::Batch(test, 1000);

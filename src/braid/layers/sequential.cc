@@ -1,6 +1,7 @@
 #include "braid/layers/sequential.h"
 
 #include <chrono>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -9,6 +10,7 @@
 #include "braid/graph/ops/core_ops.h"
 #include "braid/graph/ops/math_ops.h"
 #include "braid/graph/ops/nn_ops.h"
+#include "braid/graph/ops/state_ops.h"
 
 namespace braid::layers {
 namespace {
@@ -110,9 +112,50 @@ absl::Status Sequential::Compile(const TensorShape& input_shape,
   Node* init = ops::GlobalVariablesInitializer(root);
   RETURN_IF_ERROR(root.status());
 
-  session_ = std::make_unique<ClientSession>(root, options.session);
+  if (options.make_session) {
+    ASSIGN_OR_RETURN(std::unique_ptr<Session> session, options.make_session(root.graph_ptr()));
+    session_ = std::make_unique<ClientSession>(root, std::move(session));
+  } else {
+    session_ = std::make_unique<ClientSession>(root, options.session);
+  }
   std::vector<Tensor> out;
-  return session_->Run({}, {}, {init}, &out);
+  switch (options.init) {
+    case CompileOptions::Init::kRun:
+      return session_->Run({}, {}, {init}, &out);
+    case CompileOptions::Init::kIfUninitialized: {
+      ASSIGN_OR_RETURN(bool ready, VariablesInitialized());
+      return ready ? absl::OkStatus() : session_->Run({}, {}, {init}, &out);
+    }
+    case CompileOptions::Init::kWaitForChief: {
+      const auto give_up = std::chrono::steady_clock::now() +
+                           std::chrono::duration<double>(options.wait_for_chief_seconds);
+      while (true) {
+        ASSIGN_OR_RETURN(bool ready, VariablesInitialized());
+        if (ready) return absl::OkStatus();
+        if (std::chrono::steady_clock::now() > give_up) {
+          return absl::DeadlineExceededError(absl::StrCat(
+              "the model's variables were still uninitialized after ",
+              options.wait_for_chief_seconds, " s: is the chief running?"));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> Sequential::VariablesInitialized() {
+  if (ready_checks_.empty()) {
+    Scope s = root_.NewSubScope("ready");
+    for (Node* v : AllVariableHandles())
+      ready_checks_.push_back(ops::VarIsInitializedOp(s, Output(v, 0)));
+    RETURN_IF_ERROR(root_.status());
+  }
+  std::vector<Tensor> out;
+  RETURN_IF_ERROR(session_->Run(ready_checks_, &out));
+  for (const Tensor& t : out)
+    if (!t.data<bool>()[0]) return false;
+  return true;
 }
 
 absl::Status Sequential::RunBatch(const data::Element& batch, const std::vector<Output>& fetches,

@@ -28,6 +28,17 @@ namespace braid::layers {
 struct CompileOptions {
   std::string loss = "sparse_categorical_crossentropy";
   SessionOptions session;
+  // Creates the session over the finished graph instead of a local one with
+  // `session` (a distributed worker passes a MasterSession here, after
+  // placing the variables on the ps tasks).
+  std::function<absl::StatusOr<std::unique_ptr<Session>>(std::shared_ptr<Graph>)> make_session;
+  // Who initializes the variables: this process (kRun), this process unless
+  // they already are, as after a restart (kIfUninitialized: the chief), or
+  // another process (kWaitForChief: non-chief workers wait for it, at most
+  // `wait_for_chief_seconds`).
+  enum class Init { kRun, kIfUninitialized, kWaitForChief };
+  Init init = Init::kRun;
+  double wait_for_chief_seconds = 300;
 };
 
 // Loss and accuracy (for classification losses) over a set of examples.
@@ -94,6 +105,8 @@ class Sequential {
 
  private:
   absl::StatusOr<Output> Stack(const Scope& scope, Output x, bool training);
+  // Whether every variable of the model holds a value.
+  absl::StatusOr<bool> VariablesInitialized();
   // Runs one batch through `fetches` (train or eval).
   absl::Status RunBatch(const data::Element& batch, const std::vector<Output>& fetches,
                         const std::vector<Node*>& targets, std::vector<Tensor>* out);
@@ -109,6 +122,7 @@ class Sequential {
   Output eval_loss_, eval_correct_, eval_output_;
   Node* train_op_ = nullptr;
   Variable global_step_;
+  std::vector<Output> ready_checks_;  // VarIsInitializedOp of every variable
   std::unique_ptr<ClientSession> session_;
 };
 

@@ -38,6 +38,13 @@ void LocalRendezvous::RecvAsync(const std::string& key, DoneCallback done) {
   done(status, value);
 }
 
+bool LocalRendezvous::Idle() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [key, slot] : table_)
+    if (!slot.values.empty() || !slot.waiters.empty()) return false;
+  return true;
+}
+
 void LocalRendezvous::StartAbort(const absl::Status& status) {
   std::vector<DoneCallback> waiters;
   {

@@ -16,6 +16,8 @@ class LocalRendezvous : public Rendezvous {
   absl::Status Send(const std::string& key, const Tensor& value) override;
   void RecvAsync(const std::string& key, DoneCallback done) override;
   void StartAbort(const absl::Status& status) override;
+  // True when no sent value waits to be received and no receiver waits.
+  bool Idle();
 
  private:
   // Per key: values sent and not yet received, or receivers still waiting.

@@ -63,6 +63,10 @@ class ClientSession {
  public:
   using FeedType = std::vector<std::pair<Output, Tensor>>;
   explicit ClientSession(const Scope& scope, const SessionOptions& options = {});
+  // Runs the scope's graph on `session` (e.g. a distributed MasterSession
+  // created over scope.graph_ptr()).
+  ClientSession(const Scope& scope, std::unique_ptr<Session> session)
+      : scope_(scope), session_(std::move(session)) {}
 
   // Fails with the scope's build error, if any, before running anything.
   absl::Status Run(const FeedType& feeds, const std::vector<Output>& fetches,

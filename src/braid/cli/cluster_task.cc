@@ -1,0 +1,167 @@
+#include "braid/cli/cluster_task.h"
+
+#include <csignal>
+#include <cstdio>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "braid/base/status_macros.h"
+#include "braid/distributed/master_session.h"
+#include "braid/train/replica_device_setter.h"
+
+namespace braid::cli {
+namespace {
+
+using distributed::TaskConfig;
+
+volatile std::sig_atomic_t stop_signal = 0;
+void OnStopSignal(int sig) { stop_signal = sig; }
+
+std::string TaskName(const std::string& job, int index) {
+  return absl::StrCat("/job:", job, "/replica:0/task:", index);
+}
+
+// Every task whose end a ps waits for: the workers and the chief.
+std::set<std::string> TrainingTasks(const distributed::ClusterSpec& cluster) {
+  std::set<std::string> tasks;
+  for (const char* job : {"chief", "worker"})
+    for (int i = 0; i < cluster.NumTasks(job); ++i) tasks.insert(TaskName(job, i));
+  return tasks;
+}
+
+}  // namespace
+
+void AddClusterFlags(CLI::App* cmd, ClusterFlags* flags) {
+  cmd->add_option("--cluster_spec", flags->cluster_spec,
+                  "the cluster, as JSON {\"ps\": [\"host:port\", ...], \"worker\": [...]} or "
+                  "@FILE holding it; without it, the TF_CONFIG environment variable is read");
+  cmd->add_option("--job_name", flags->job_name,
+                  "this task's job with --cluster_spec: ps, worker, chief, ...");
+  cmd->add_option("--task_index", flags->task_index, "this task's index in its job")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--operation_timeout_ms", flags->operation_timeout_ms,
+                  "bound on every call between tasks; a task that does not answer in time "
+                  "fails the step with DeadlineExceeded naming it")
+      ->check(CLI::Range(int64_t{1}, int64_t{86400000}))
+      ->capture_default_str();
+  cmd->add_option("--ps_strategy", flags->ps_strategy,
+                  "how variables are spread over ps tasks: greedy (by bytes, largest first) or "
+                  "round_robin (TensorFlow's default)")
+      ->check(CLI::IsMember({"greedy", "round_robin"}))
+      ->capture_default_str();
+}
+
+absl::StatusOr<std::optional<TaskConfig>> ResolveTask(const ClusterFlags& flags) {
+  return distributed::ResolveTaskConfig(flags.cluster_spec, flags.job_name, flags.task_index);
+}
+
+absl::Status ServeTask(const TaskConfig& task, const distributed::ServerOptions& options,
+                       bool until_training_ends) {
+  ASSIGN_OR_RETURN(std::unique_ptr<distributed::GrpcServer> server,
+                   distributed::GrpcServer::Start(task, options));
+  std::signal(SIGINT, OnStopSignal);
+  std::signal(SIGTERM, OnStopSignal);
+  std::fprintf(stderr, "braid: %s serving at %s\n", TaskName(task.job, task.index).c_str(),
+               server->target().c_str());
+  std::set<std::string> awaited = TrainingTasks(task.cluster);
+  while (stop_signal == 0) {
+    if (server->worker()->WaitForTasksDone(awaited, absl::Now() + absl::Milliseconds(200)) &&
+        until_training_ends) {
+      std::fprintf(stderr, "braid: %s: every worker is done; exiting\n",
+                   TaskName(task.job, task.index).c_str());
+      break;
+    }
+  }
+  server->Shutdown();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<ClusterWorker>> ClusterWorker::Start(
+    const TaskConfig& task, const distributed::ServerOptions& options,
+    const std::string& ps_strategy) {
+  ASSIGN_OR_RETURN(std::unique_ptr<distributed::GrpcServer> server,
+                   distributed::GrpcServer::Start(task, options));
+  std::fprintf(stderr, "braid: %s serving at %s\n", TaskName(task.job, task.index).c_str(),
+               server->target().c_str());
+  return std::unique_ptr<ClusterWorker>(
+      new ClusterWorker(std::move(server), ps_strategy, options.operation_timeout));
+}
+
+absl::StatusOr<std::unique_ptr<Session>> ClusterWorker::MakeSession(
+    std::shared_ptr<Graph> graph) {
+  const TaskConfig& t = task();
+  const std::string device = absl::StrCat(TaskName(t.job, t.index), "/device:CPU:0");
+  const int num_ps = t.cluster.NumTasks("ps");
+  if (num_ps > 0) {
+    ReplicaDeviceSetterOptions ps;
+    ps.num_ps_tasks = num_ps;
+    ps.strategy = ps_strategy_ == "round_robin"
+                      ? ReplicaDeviceSetterOptions::Strategy::kRoundRobin
+                      : ReplicaDeviceSetterOptions::Strategy::kGreedyByBytes;
+    ASSIGN_OR_RETURN(PlacementReport report, AssignVariablesToPs(graph.get(), ps));
+    std::string table = report.ToString();
+    if (!table.empty() && table.back() != '\n') table += '\n';
+    std::printf("variables on the ps tasks (%s):\n%s", ps_strategy_.c_str(), table.c_str());
+  }
+  distributed::MasterSessionOptions options;
+  options.cluster = t.cluster;
+  options.default_device = device;
+  options.operation_timeout = timeout_;
+  ASSIGN_OR_RETURN(std::unique_ptr<distributed::MasterSession> session,
+                   distributed::MasterSession::Create(options, server_->worker_cache(),
+                                                      std::move(graph)));
+  return std::unique_ptr<Session>(std::move(session));
+}
+
+absl::Status ClusterWorker::WaitForOtherWorkers(absl::Duration timeout) {
+  const TaskConfig& t = task();
+  if (t.cluster.NumTasks("ps") == 0) return absl::OkStatus();
+  std::set<std::string> others = TrainingTasks(t.cluster);
+  others.erase(TaskName(t.job, t.index));
+  ASSIGN_OR_RETURN(distributed::WorkerInterface * ps, server_->worker_cache()->GetWorker(
+                                                          TaskName("ps", 0)));
+  const absl::Time give_up = absl::Now() + timeout;
+  bool said = false;
+  while (!others.empty()) {
+    rpc::GetStatusResponse status;
+    RETURN_IF_ERROR(ps->GetStatus({}, &status));
+    for (const std::string& done : status.done_task()) others.erase(done);
+    // A worker that is gone will never report; do not wait for it.
+    for (auto it = others.begin(); it != others.end();) {
+      absl::StatusOr<distributed::WorkerInterface*> w = server_->worker_cache()->GetWorker(*it);
+      rpc::GetStatusResponse ignored;
+      if (w.ok() && absl::IsUnavailable((*w)->GetStatus({}, &ignored))) {
+        std::fprintf(stderr, "braid: %s is gone; not waiting for it\n", it->c_str());
+        it = others.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (others.empty()) break;
+    if (!said) {
+      std::printf("waiting for %zu other worker(s) to finish\n", others.size());
+      std::fflush(stdout);
+      said = true;
+    }
+    if (absl::Now() > give_up) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("other workers still running after ", absl::FormatDuration(timeout)));
+    }
+    absl::SleepFor(absl::Milliseconds(500));
+  }
+  return absl::OkStatus();
+}
+
+void ClusterWorker::ReportDone() {
+  const TaskConfig& t = task();
+  rpc::ReportTaskDoneRequest req;
+  req.set_task(TaskName(t.job, t.index));
+  for (int i = 0; i < t.cluster.NumTasks("ps"); ++i) {
+    absl::StatusOr<distributed::WorkerInterface*> ps =
+        server_->worker_cache()->GetWorker(TaskName("ps", i));
+    if (ps.ok()) (*ps)->ReportTaskDone(req).IgnoreError();  // a ps that is gone needs no word
+  }
+}
+
+}  // namespace braid::cli
