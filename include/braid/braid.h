@@ -1,6 +1,7 @@
 // The whole public C++ API of braid.
 #pragma once
 #include "braid/data.h"
+#include "braid/distributed.h"
 #include "braid/graph.h"
 #include "braid/layers.h"
 #include "braid/ops.h"
