@@ -8,6 +8,8 @@ namespace braid::cli {
 
 void RegisterTrain(CLI::App& app);
 void RegisterInspect(CLI::App& app);
+void RegisterLaunch(CLI::App& app);
+void RegisterServer(CLI::App& app);
 
 // Prints "braid <command>: <message>" on stderr; returns the exit code 1.
 int Fail(const std::string& command, const std::string& message);
