@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "braid/base/status_macros.h"
 #include "braid/graph/device_name.h"
 #include "braid/graph/partition.h"
@@ -214,7 +215,8 @@ absl::Status MasterSession::Run(const std::vector<std::pair<std::string, Tensor>
     }
   });
   if (first_failure >= 0) {
-    const absl::Status& s = statuses[first_failure];
+    absl::Status s = statuses[first_failure];
+    if (absl::IsDeadlineExceeded(s)) s = BlameSilentTasks(*plan, statuses, s);
     if (IsPeerLoss(s)) ForgetRegistrations();
     return s;
   }
@@ -228,6 +230,27 @@ absl::Status MasterSession::Run(const std::vector<std::pair<std::string, Tensor>
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status MasterSession::BlameSilentTasks(const Plan& plan,
+                                             const std::vector<absl::Status>& statuses,
+                                             const absl::Status& fallback) {
+  // A task waiting for a hung peer times out just like the hung task itself;
+  // the one that does not even answer a status call is the one to name.
+  std::vector<std::string> silent(plan.tasks.size());
+  ParallelFor(plan.tasks.size(), [&](size_t i) {
+    if (!absl::IsDeadlineExceeded(statuses[i])) return;
+    rpc::GetStatusResponse ignored;
+    if (!plan.tasks[i].worker->GetStatus({}, &ignored).ok()) silent[i] = plan.tasks[i].task;
+  });
+  std::vector<std::string> names;
+  for (const std::string& t : silent)
+    if (!t.empty()) names.push_back(t);
+  if (names.empty()) return fallback;
+  return absl::DeadlineExceededError(absl::StrCat(
+      "the step did not finish within ", absl::FormatDuration(options_.operation_timeout), ": ",
+      absl::StrJoin(names, ", "), names.size() == 1 ? " does" : " do",
+      " not respond (", fallback.message(), ")"));
 }
 
 void MasterSession::AbortStep(const Plan& plan, int64_t step_id, const absl::Status& status) {

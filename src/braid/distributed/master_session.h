@@ -73,6 +73,10 @@ class MasterSession : public Session {
   // re-registers its partitions.
   void ForgetRegistrations();
   void AbortStep(const Plan& plan, int64_t step_id, const absl::Status& status);
+  // For a step that timed out: DeadlineExceeded naming the tasks that do not
+  // answer at all, or `fallback` when every one does.
+  absl::Status BlameSilentTasks(const Plan& plan, const std::vector<absl::Status>& statuses,
+                                const absl::Status& fallback);
 
   const MasterSessionOptions options_;
   WorkerCache* const workers_;

@@ -25,7 +25,9 @@ absl::Status FromGrpc(const grpc::Status& s, const std::string& peer);
 grpc::Status ToGrpc(const absl::Status& s);
 
 // Channel settings: message limits above, reconnects within a second of a
-// restarted peer listening again (gRPC would back off for up to 2 minutes).
+// restarted peer listening again (gRPC would back off for up to 2 minutes),
+// and the address re-resolved at once after a failed connect (by default
+// gRPC waits, which delayed every session opened before its tasks listened).
 grpc::ChannelArguments ChannelArgs();
 void ConfigureServer(grpc::ServerBuilder* builder);
 

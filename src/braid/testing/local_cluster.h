@@ -1,0 +1,38 @@
+// Test support: a cluster of real `braid server` processes on loopback, one
+// per task, on free ports. Tasks can be killed, stopped and restarted; every
+// process still running is killed when the cluster goes out of scope.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "braid/distributed/cluster_spec.h"
+
+namespace braid::distributed {
+
+class LocalCluster {
+ public:
+  // jobs: name -> number of tasks. Tasks in `not_started` get an address but
+  // no process (a task that is down).
+  explicit LocalCluster(const std::map<std::string, int>& jobs,
+                               const std::vector<std::pair<std::string, int>>& not_started = {});
+  ~LocalCluster();
+
+  const ClusterSpec& spec() const { return spec_; }
+  void Start(const std::string& job, int index);
+  void Kill(const std::string& job, int index);          // SIGKILL, and reap
+  void Signal(const std::string& job, int index, int sig);
+
+  // The braid binary: $BRAID_BINARY, else bin/braid of this build tree.
+  static std::string BraidBinary();
+
+ private:
+  ClusterSpec spec_;
+  std::map<std::pair<std::string, int>, pid_t> pids_;
+};
+
+}  // namespace braid::distributed
