@@ -14,10 +14,10 @@ scripts/build.sh build
 (cd build && ctest --output-on-failure -j"$jobs" -LE slow)
 (cd build && ctest --output-on-failure -L slow)
 
-echo "== command-line and TensorFlow compatibility tests (pytest, in .venv)"
+echo "== command-line, cluster and TensorFlow compatibility tests (pytest, in .venv)"
 scripts/venv.sh
 PYTHONDONTWRITEBYTECODE=1 BRAID_BUILD_DIR=build .venv/bin/pytest -q -p no:cacheprovider \
-  tests/cli tests/compat
+  tests/cli tests/distributed tests/compat
 
 echo "== sanitizer build (ASan + UBSan) and unit tests"
 # -O1 keeps the sanitized op tables and small training tests quick.

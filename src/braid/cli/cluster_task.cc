@@ -66,8 +66,10 @@ absl::Status ServeTask(const TaskConfig& task, const distributed::ServerOptions&
                server->target().c_str());
   std::set<std::string> awaited = TrainingTasks(task.cluster);
   while (stop_signal == 0) {
-    if (server->worker()->WaitForTasksDone(awaited, absl::Now() + absl::Milliseconds(200)) &&
-        until_training_ends) {
+    if (!until_training_ends) {
+      absl::SleepFor(absl::Milliseconds(200));
+    } else if (server->worker()->WaitForTasksDone(awaited,
+                                                  absl::Now() + absl::Milliseconds(200))) {
       std::fprintf(stderr, "braid: %s: every worker is done; exiting\n",
                    TaskName(task.job, task.index).c_str());
       break;
