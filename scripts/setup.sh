@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev
   dataset-fashion-mnist
+  openmpi-bin  # mpirun, for the end-to-end test of the MPI cluster resolver
+  slurmctld slurmd slurm-client munge  # a private one-node Slurm the resolver test starts
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "braid/base/status_macros.h"
+#include "braid/distributed/cluster_resolver.h"
 #include "braid/distributed/master_session.h"
 #include "braid/train/replica_device_setter.h"
 
@@ -32,6 +33,31 @@ std::set<std::string> TrainingTasks(const distributed::ClusterSpec& cluster) {
 }  // namespace
 
 void AddClusterFlags(CLI::App* cmd, ClusterFlags* flags) {
+  cmd->add_option("--cluster_resolver", flags->cluster_resolver,
+                  "how this task learns the cluster and its place in it: tf_config "
+                  "(--cluster_spec/--job_name/--task_index, else the TF_CONFIG environment "
+                  "variable), slurm (the variables srun sets: start every task with srun) or mpi "
+                  "(the variables Open MPI's mpirun sets; the ranks exchange their addresses "
+                  "through --cluster_resolver_dir). With slurm and mpi the first --num_ps ranks "
+                  "are ps tasks and the others workers, worker 0 (rank num_ps) the chief")
+      ->check(CLI::IsMember({"tf_config", "slurm", "mpi"}))
+      ->capture_default_str();
+  cmd->add_option("--num_ps", flags->num_ps,
+                  "slurm, mpi: how many ranks (the first ones) are ps tasks (default 1)")
+      ->check(CLI::Range(0, 1 << 20));
+  cmd->add_option("--resolver_port_base", flags->resolver_port_base,
+                  "slurm, mpi: a task listens on this port + its index among the tasks of its "
+                  "machine (default 2222); 0 with mpi: every rank picks a free port")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--cluster_resolver_dir", flags->cluster_resolver_dir,
+                  "mpi: a directory every rank can read and write, where the ranks exchange "
+                  "their addresses (in a subdirectory per job, removed once read; default: "
+                  "$TMPDIR, else /tmp, which serves ranks on one machine only: on several "
+                  "machines name a shared filesystem)");
+  cmd->add_option("--resolver_timeout_s", flags->resolver_timeout_s,
+                  "mpi: how long a rank waits for every other rank's address")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
   cmd->add_option("--cluster_spec", flags->cluster_spec,
                   "the cluster, as JSON {\"ps\": [\"host:port\", ...], \"worker\": [...]} or "
                   "@FILE holding it; without it, the TF_CONFIG environment variable is read");
@@ -53,7 +79,56 @@ void AddClusterFlags(CLI::App* cmd, ClusterFlags* flags) {
 }
 
 absl::StatusOr<std::optional<TaskConfig>> ResolveTask(const ClusterFlags& flags) {
-  return distributed::ResolveTaskConfig(flags.cluster_spec, flags.job_name, flags.task_index);
+  const std::string& resolver = flags.cluster_resolver;
+  if (resolver == "tf_config") {
+    // A flag that would be ignored is an error, not a silent surprise.
+    for (const auto& [given, flag] :
+         {std::pair{flags.num_ps.has_value(), "--num_ps"},
+          {flags.resolver_port_base.has_value(), "--resolver_port_base"},
+          {!flags.cluster_resolver_dir.empty(), "--cluster_resolver_dir"}}) {
+      if (given) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(flag,
+                         " applies with --cluster_resolver slurm or mpi only; with "
+                         "tf_config the cluster is given whole (--cluster_spec or TF_CONFIG)"));
+      }
+    }
+    return distributed::ResolveTaskConfig(flags.cluster_spec, flags.job_name, flags.task_index);
+  }
+  if (!flags.cluster_spec.empty() || !flags.job_name.empty() || flags.task_index != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--cluster_spec, --job_name and --task_index name the task by hand, but with "
+                     "--cluster_resolver ",
+                     resolver, " it comes from ", resolver == "slurm" ? "srun" : "mpirun",
+                     "'s environment; give one or the other"));
+  }
+  const int num_ps = flags.num_ps.value_or(1);
+  const int port_base = flags.resolver_port_base.value_or(2222);
+  absl::StatusOr<TaskConfig> task;
+  if (resolver == "slurm") {
+    if (!flags.cluster_resolver_dir.empty()) {
+      return absl::InvalidArgumentError(
+          "--cluster_resolver_dir applies with --cluster_resolver mpi only: Slurm tasks derive "
+          "each other's addresses from the node list");
+    }
+    task = distributed::ResolveSlurm(distributed::ProcessEnv(), num_ps, port_base);
+  } else if (resolver == "mpi") {
+    distributed::MpiExchangeOptions options;
+    options.dir = flags.cluster_resolver_dir;
+    options.timeout = absl::Seconds(flags.resolver_timeout_s);
+    task = distributed::ResolveMpi(distributed::ProcessEnv(), num_ps, port_base, options);
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--cluster_resolver '", resolver, "' is none of tf_config, slurm, mpi"));
+  }
+  if (!task.ok()) {
+    return absl::Status(task.status().code(), absl::StrCat("--cluster_resolver ", resolver, ": ",
+                                                           task.status().message()));
+  }
+  std::fprintf(stderr, "braid: --cluster_resolver %s: this is %s of the cluster %s\n",
+               resolver.c_str(), TaskName(task->job, task->index).c_str(),
+               task->cluster.ToJson().c_str());
+  return std::optional<TaskConfig>(*std::move(task));
 }
 
 absl::Status ServeTask(const TaskConfig& task, const distributed::ServerOptions& options,

@@ -18,15 +18,25 @@
 namespace braid::cli {
 
 struct ClusterFlags {
+  // Who says which task this process is: "tf_config" (the flags below, else
+  // TF_CONFIG), "slurm" (srun's variables) or "mpi" (Open MPI's mpirun).
+  std::string cluster_resolver = "tf_config";
   std::string cluster_spec;  // JSON or @FILE; empty: TF_CONFIG, if set
   std::string job_name;
   int task_index = 0;
+  // For slurm and mpi only (an error with tf_config); unset: the defaults.
+  std::optional<int> num_ps;              // default 1
+  std::optional<int> resolver_port_base;  // default 2222; 0 (mpi): a free port
+  std::string cluster_resolver_dir;       // mpi: where ranks exchange addresses
+  int resolver_timeout_s = 60;            // mpi: how long to wait for every rank
   int64_t operation_timeout_ms = 60000;
   std::string ps_strategy = "greedy";  // or "round_robin"
 };
 void AddClusterFlags(CLI::App* cmd, ClusterFlags* flags);
 
-// The task from the flags or TF_CONFIG; nullopt when neither names one.
+// The task from the flags or TF_CONFIG, or from Slurm's or Open MPI's
+// environment (--cluster_resolver); nullopt when tf_config names none. A
+// resolved slurm or mpi task is printed on stderr.
 absl::StatusOr<std::optional<distributed::TaskConfig>> ResolveTask(const ClusterFlags& flags);
 
 // Serves `task` until SIGINT/SIGTERM or, when `until_training_ends`, until
