@@ -56,8 +56,7 @@ absl::StatusOr<std::unique_ptr<MasterSession>> MasterSession::Create(
   if (placer.devices.empty()) {
     return absl::InvalidArgumentError("MasterSession: the cluster has no task to run graphs on");
   }
-  ASSIGN_OR_RETURN(DeviceName default_device, DeviceName::Parse(options.default_device));
-  (void)default_device;
+  RETURN_IF_ERROR(DeviceName::Parse(options.default_device).status());
   placer.default_device = options.default_device;
   placer.supports = [](const Node& n, const std::string& type) {
     return KernelRegistry::Global()->Supports(n, type);
