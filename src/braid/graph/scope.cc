@@ -71,7 +71,10 @@ Scope Scope::WithControlDependencies(const std::vector<Node*>& deps) const {
 
 Scope Scope::ColocateWith(const Output& o) const {
   Scope s = *this;
-  if (o.valid()) s.colocate_with_ = o.node->name();
+  if (o.valid()) {
+    s.colocate_with_ = o.node->name();
+    s.device_.clear();  // the colocation decides, as in TensorFlow
+  }
   return s;
 }
 

@@ -57,7 +57,8 @@ class Scope {
   Scope WithDevice(const std::string& device) const;
   Scope WithControlDependencies(const std::vector<Output>& deps) const;
   Scope WithControlDependencies(const std::vector<Node*>& deps) const;
-  // Ops created through the returned scope are placed with `o`'s node.
+  // Ops created through the returned scope are placed with `o`'s node; the
+  // scope's device request is dropped (the colocation decides).
   Scope ColocateWith(const Output& o) const;
 
   Graph* graph() const { return state_->graph.get(); }

@@ -103,7 +103,9 @@ absl::Status Sequential::Compile(const TensorShape& input_shape,
   head(eval, eval_output_, &eval_loss_, &eval_correct_);
   RETURN_IF_ERROR(root.status());
 
-  ASSIGN_OR_RETURN(Node * minimize, optimizer_->Minimize(root, train_loss_));
+  ASSIGN_OR_RETURN(Node * minimize, options.minimize
+                                        ? options.minimize(root, optimizer_.get(), train_loss_)
+                                        : optimizer_->Minimize(root, train_loss_));
   std::vector<Node*> step_ops = {minimize};
   for (const auto& layer : layers_)
     for (Node* u : layer->update_ops()) step_ops.push_back(u);

@@ -37,6 +37,9 @@ struct CompileOptions {
   // another process (kWaitForChief: non-chief workers wait for it, at most
   // `wait_for_chief_seconds`).
   enum class Init { kRun, kIfUninitialized, kWaitForChief };
+  // Builds the training step from the loss instead of optimizer->Minimize
+  // (synchronous replicas build theirs with BuildSyncReplicas).
+  std::function<absl::StatusOr<Node*>(const Scope&, Optimizer*, Output loss)> minimize;
   Init init = Init::kRun;
   double wait_for_chief_seconds = 300;
 };
