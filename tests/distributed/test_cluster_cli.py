@@ -164,3 +164,35 @@ def test_in_graph_replication_trains_like_one_process():
     # rounding (summation order differs, and training amplifies it a little).
     assert losses == pytest.approx(one_losses, rel=5e-3)
     assert abs(accuracy - one_accuracy) <= 0.005, (accuracy, one_accuracy)
+
+
+def test_sync_training_applies_once_per_aggregated_step(tmp_path):
+    r, metrics = launch_train(tmp_path, 1, 2, "--model", "mlp", "--epochs", "1",
+                              "--sync_replicas")
+    # Both workers' gradients of a step are averaged and applied once: the
+    # global step counts steps, not pushes (235 each of 30,000 examples).
+    assert metrics["global_step"] == 235, metrics
+    assert metrics["dropped_gradients"] == 0
+    assert metrics["test_accuracy"] >= 0.80, metrics
+    assert "synchronous training: 235 aggregated steps" in r.stdout
+
+
+def test_sync_backup_worker_gradients_are_dropped_and_reported(tmp_path):
+    # Three workers, two gradients per step; worker 2 sleeps after every step,
+    # so its gradients come late for their step and are dropped.
+    r, metrics = launch_train(tmp_path, 1, 3, "--model", "mlp", "--epochs", "1",
+                              "--sync_replicas", "--replicas_to_aggregate", "2",
+                              "--test_slow_replica", "2", "--test_step_delay_ms", "40")
+    assert metrics["dropped_gradients"] > 0, metrics
+    assert f"{metrics['dropped_gradients']} stale gradients dropped" in r.stdout
+    # The chief ended the training for the others when its shard was done.
+    assert "the chief ended the synchronous training" in r.stdout
+    assert metrics["steps"] == 157, metrics  # 20,000 examples, batch 128
+
+
+@pytest.mark.slow
+def test_cnn_sync_reaches_090(tmp_path):
+    _, metrics = launch_train(tmp_path, 1, 2, "--model", "cnn", "--epochs", "3",
+                              "--sync_replicas", timeout=1800)
+    assert metrics["test_accuracy"] >= 0.90, metrics
+    assert metrics["global_step"] == 3 * 235

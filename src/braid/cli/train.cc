@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <optional>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -17,6 +18,7 @@
 #include "braid/cli/train_data.h"
 #include "braid/layers/model_spec.h"
 #include "braid/train/saver.h"
+#include "braid/train/sync_replicas.h"
 #include "nlohmann/json.hpp"
 
 namespace braid::cli {
@@ -40,11 +42,44 @@ struct TrainFlags {
   int keep_checkpoints = 5;
   std::string metrics_json;
   ClusterFlags cluster;
+  bool sync_replicas = false;
+  int replicas_to_aggregate = 0;
+  int test_slow_replica = -1;
+  int test_step_delay_ms = 0;
 };
 
 absl::Status WriteMetrics(const std::string& path, const nlohmann::json& metrics) {
   return Env::Default()->WriteFileAtomically(path, metrics.dump(2) + "\n");
 }
+
+// The chief's loop of synchronous updates, beside its own training: each run
+// waits for enough workers' gradients and applies their mean once.
+class SyncUpdates {
+ public:
+  ~SyncUpdates() { Stop().IgnoreError(); }
+  void Start(Session* session, std::string update_op) {
+    thread_ = std::thread([this, session, update_op] {
+      while (true) {
+        std::vector<Tensor> ignored;
+        absl::Status s = session->Run({}, {}, {update_op}, &ignored);
+        if (absl::IsCancelled(s)) return;  // closed: the training is over
+        if (!s.ok()) {
+          error_ = s;
+          return;
+        }
+      }
+    });
+  }
+  // REQUIRES: the sync barrier was closed (or the loop failed).
+  absl::Status Stop() {
+    if (thread_.joinable()) thread_.join();
+    return error_;
+  }
+
+ private:
+  std::thread thread_;
+  absl::Status error_;  // written by the thread before it ends
+};
 
 // Which part of the data a worker of a cluster trains on: every worker and
 // the chief take one shard each (the chief shard 0).
@@ -105,7 +140,35 @@ absl::Status RunTrain(const TrainFlags& f) {
     compile.init = chief ? layers::CompileOptions::Init::kIfUninitialized
                          : layers::CompileOptions::Init::kWaitForChief;
   }
+  std::optional<SyncReplicasOps> sync;
+  if (f.sync_replicas) {
+    if (!worker) {
+      return absl::InvalidArgumentError(
+          "--sync_replicas needs a cluster (--cluster_spec, TF_CONFIG or --cluster_resolver)");
+    }
+    if (f.replicas_to_aggregate > num_shards) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--replicas_to_aggregate ", f.replicas_to_aggregate, " is more than the ",
+                       num_shards, " workers of the cluster"));
+    }
+    compile.minimize = [&](const Scope& s, Optimizer* opt, Output loss) -> absl::StatusOr<Node*> {
+      SyncReplicasOptions o;
+      o.total_num_replicas = num_shards;
+      o.replicas_to_aggregate = f.replicas_to_aggregate;
+      o.replica_index = shard;
+      o.local_device = absl::StrCat("/job:", task->job, "/task:", task->index);
+      // Below the RPC deadline, so the error that names the missing worker
+      // is the one that surfaces.
+      o.timeout_ms = f.cluster.operation_timeout_ms * 3 / 4;
+      ASSIGN_OR_RETURN(sync, BuildSyncReplicas(s, opt, loss, o));
+      return sync->train_op;
+    };
+  }
   RETURN_IF_ERROR(model->Compile(spec.input_shape, std::move(optimizer), compile));
+  if (sync) {
+    std::vector<Tensor> ignored;
+    RETURN_IF_ERROR(model->session()->Run({}, {}, {sync->local_init_op->name()}, &ignored));
+  }
 
   // Checkpoints (the chief's duty in a cluster): resume from the newest one,
   // save every N steps and at the end.
@@ -143,8 +206,9 @@ absl::Status RunTrain(const TrainFlags& f) {
               spec.name.c_str(), data.description.c_str(),
               static_cast<long long>(data.train_examples), f.batch_size, f.epochs);
   if (task) {
-    std::printf("as task /job:%s/task:%d of the cluster, data shard %d of %d, asynchronous\n",
-                task->job.c_str(), task->index, shard + 1, num_shards);
+    std::printf("as task /job:%s/task:%d of the cluster, data shard %d of %d, %s\n",
+                task->job.c_str(), task->index, shard + 1, num_shards,
+                sync ? "synchronous" : "asynchronous");
   }
   Progress progress(interactive, f.epochs, steps_per_epoch);
 
@@ -157,6 +221,9 @@ absl::Status RunTrain(const TrainFlags& f) {
   fit.initial_step = start_step % steps_per_epoch;
   fit.on_step = [&](const layers::StepLog& log) {
     ++steps;
+    if (shard == f.test_slow_replica && f.test_step_delay_ms > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(f.test_step_delay_ms));
+    }
     progress.Step(log.epoch, log.step, log.loss, log.accuracy, log.examples, log.seconds);
     // ">=", not "%": other workers advance the global step too.
     if (log.global_step - last_saved_step >= f.save_checkpoints_steps) return save(log.global_step);
@@ -176,7 +243,24 @@ absl::Status RunTrain(const TrainFlags& f) {
   };
   // In a cluster only the chief evaluates, once every worker is done.
   if (!worker) fit.validation = data.test;
-  RETURN_IF_ERROR(model->Fit(data.train, fit));
+  SyncUpdates updates;
+  if (sync && chief) updates.Start(model->session(), sync->chief_update_op->name());
+  absl::Status trained = model->Fit(data.train, fit);
+  if (sync && !chief && absl::IsOutOfRange(trained)) {
+    std::printf("%s\n", std::string(trained.message()).c_str());  // the chief ended it
+    trained = absl::OkStatus();
+  }
+  if (sync && chief) {
+    // End the training for every worker, then the update loop; an error of
+    // the loop (a worker missing) explains a failed step best.
+    std::vector<Tensor> ignored;
+    absl::Status closed = model->session()->Run({}, {}, {sync->close_op->name()}, &ignored);
+    absl::Status loop = updates.Stop();
+    RETURN_IF_ERROR(loop);
+    RETURN_IF_ERROR(trained);
+    RETURN_IF_ERROR(closed);
+  }
+  RETURN_IF_ERROR(trained);
   if (worker && chief) RETURN_IF_ERROR(worker->WaitForOtherWorkers(absl::Hours(1)));
   if (worker && !chief) data.test = nullptr;
   const double wall =
@@ -190,6 +274,14 @@ absl::Status RunTrain(const TrainFlags& f) {
                             {"examples_per_second", wall > 0 ? examples / wall : 0.0}};
   ASSIGN_OR_RETURN(int64_t global_step, model->GlobalStep());
   metrics["global_step"] = global_step;
+  if (sync && chief) {
+    std::vector<Tensor> dropped;
+    RETURN_IF_ERROR(model->session()->Run({}, {sync->dropped.name()}, {}, &dropped));
+    const int64_t n = dropped[0].data<int64_t>()[0];
+    metrics["dropped_gradients"] = n;
+    std::printf("synchronous training: %lld aggregated steps, %lld stale gradients dropped\n",
+                static_cast<long long>(global_step), static_cast<long long>(n));
+  }
   if (global_step != last_saved_step && global_step > start_step) {
     RETURN_IF_ERROR(save(global_step));
   }
@@ -263,6 +355,20 @@ void RegisterTrain(CLI::App& app) {
   cmd->add_option("--metrics_json", flags->metrics_json,
                   "write final test accuracy and loss, examples/s, steps and wall time here");
   AddClusterFlags(cmd, &flags->cluster);
+  cmd->add_flag("--sync_replicas", flags->sync_replicas,
+                "synchronous training in a cluster: each step averages the gradients of "
+                "--replicas_to_aggregate workers on the ps and applies them once");
+  cmd->add_option("--replicas_to_aggregate", flags->replicas_to_aggregate,
+                  "with --sync_replicas: gradients averaged per step (0: every worker); fewer "
+                  "than the workers makes the slowest ones backups whose late gradients are "
+                  "dropped and counted")
+      ->check(CLI::Range(0, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--test_slow_replica", flags->test_slow_replica,
+                  "testing: the worker (data shard index) that --test_step_delay_ms slows down");
+  cmd->add_option("--test_step_delay_ms", flags->test_step_delay_ms,
+                  "testing: sleep this long after every step of --test_slow_replica")
+      ->check(CLI::Range(0, 600000));
   cmd->callback([flags] {
     absl::Status s = RunTrain(*flags);
     if (!s.ok()) throw CLI::RuntimeError(Fail("train", std::string(s.message())));

@@ -48,7 +48,9 @@ absl::StatusOr<SyncReplicasOps> BuildSyncReplicas(const Scope& scope, Optimizer*
   Output barrier = ops::SyncBarrier(beside_step.WithOpName("barrier"), "", total);
   Output notice = ops::SyncStepNotice(beside_step.WithOpName("step_notice"), "");
   out.dropped = ops::SyncBarrierNumDropped(beside_step, barrier);
-  out.close_op = ops::SyncBarrierClose(beside_step, barrier);
+  out.close_op = ops::Group(s.WithOpName("close"),
+                            std::vector<Node*>{ops::SyncBarrierClose(beside_step, barrier),
+                                               ops::SyncStepClose(beside_step, notice)});
 
   // Worker: push every gradient, arrive, wait for the chief's update.
   std::vector<Node*> pushes;

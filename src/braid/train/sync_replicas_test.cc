@@ -126,6 +126,10 @@ TEST(SyncReplicasTest, EachStepAppliesTheMeanOfBothWorkersOnce) {
   std::vector<Tensor> out;
   ASSERT_TRUE(a.Run({}, {}, {a.sync.close_op}, &out).ok());
   EXPECT_TRUE(updates.get().ok());
+  // Closed: a worker's next step ends its training instead of waiting.
+  absl::Status after = b.Step(3.0f);
+  EXPECT_TRUE(absl::IsOutOfRange(after)) << after;
+  EXPECT_THAT(std::string(after.message()), HasSubstr("ended the synchronous training"));
 }
 
 TEST(SyncReplicasTest, BackupWorkerGradientsAreDroppedAndCounted) {

@@ -80,6 +80,11 @@ BRAID_REGISTER_OP(OpDefBuilder("SyncStepPublish")
                       .SetIsStateful()
                       .SetShapeFn(NoOutputs)
                       .NoGradient());
+BRAID_REGISTER_OP(OpDefBuilder("SyncStepClose")
+                      .Input("handle: resource")
+                      .SetIsStateful()
+                      .SetShapeFn(NoOutputs)
+                      .NoGradient());
 BRAID_REGISTER_OP(OpDefBuilder("SyncStepWaitNewer")
                       .Input("handle: resource")
                       .Input("local_step: int64")
@@ -125,6 +130,9 @@ Output SyncStepNotice(const Scope& scope, const std::string& shared_name) {
 }
 Node* SyncStepPublish(const Scope& scope, Input handle, Input step) {
   return scope.AddNode("SyncStepPublish", {handle, step});
+}
+Node* SyncStepClose(const Scope& scope, Input handle) {
+  return scope.AddNode("SyncStepClose", {handle});
 }
 Output SyncStepWaitNewer(const Scope& scope, Input handle, Input local_step, int64_t timeout_ms) {
   return scope.AddOp("SyncStepWaitNewer", {handle, local_step}, {{"timeout_ms", timeout_ms}});

@@ -52,7 +52,10 @@ Output SyncBarrierNumDropped(const Scope& scope, Input handle);
 // The newest sync step the chief has published (0 at first).
 Output SyncStepNotice(const Scope& scope, const std::string& shared_name);
 Node* SyncStepPublish(const Scope& scope, Input handle, Input step);
-// Waits until the published step is newer than `local_step` and returns it.
+// Waits until the published step is newer than `local_step` and returns it;
+// OutOfRange once the notice is closed and nothing newer will come.
 Output SyncStepWaitNewer(const Scope& scope, Input handle, Input local_step, int64_t timeout_ms);
+// Ends the training: waits for a newer step fail with OutOfRange.
+Node* SyncStepClose(const Scope& scope, Input handle);
 
 }  // namespace braid::ops

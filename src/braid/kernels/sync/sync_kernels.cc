@@ -42,6 +42,7 @@ class SyncStepNoticeResource : public ResourceBase {
   std::mutex mu;
   std::condition_variable cv;
   int64_t published = 0;  // protected by mu
+  bool closed = false;    // protected by mu
 };
 
 // The handle op of resource type T: creates it on first run.
@@ -278,6 +279,21 @@ class SyncStepPublishOp : public OpKernel {
 };
 BRAID_REGISTER_KERNEL(KernelDefBuilder("SyncStepPublish"), SyncStepPublishOp);
 
+class SyncStepCloseOp : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void Compute(OpKernelContext* ctx) override {
+    auto notice = Lookup<SyncStepNoticeResource>(ctx);
+    OP_REQUIRES_OK(ctx, notice.status());
+    {
+      std::lock_guard<std::mutex> lock((*notice)->mu);
+      (*notice)->closed = true;
+    }
+    (*notice)->cv.notify_all();
+  }
+};
+BRAID_REGISTER_KERNEL(KernelDefBuilder("SyncStepClose"), SyncStepCloseOp);
+
 class SyncStepWaitNewerOp : public AsyncOpKernel {
  public:
   explicit SyncStepWaitNewerOp(OpKernelConstruction* c) : AsyncOpKernel(c) {
@@ -295,10 +311,15 @@ class SyncStepWaitNewerOp : public AsyncOpKernel {
                   [n = *notice, local_step, timeout = timeout_ms_]() -> absl::StatusOr<Tensor> {
                     std::unique_lock<std::mutex> lock(n->mu);
                     if (!WaitFor(n->cv, lock, timeout,
-                                 [&] { return n->published > local_step; })) {
+                                 [&] { return n->closed || n->published > local_step; })) {
                       return absl::DeadlineExceededError(absl::StrCat(
                           "no update of sync step ", local_step, " within ", timeout,
                           " ms: is the chief, or another worker it waits for, down?"));
+                    }
+                    if (n->published <= local_step) {
+                      return absl::OutOfRangeError(absl::StrCat(
+                          "the chief ended the synchronous training at sync step ",
+                          n->published));
                     }
                     return Tensor::Scalar<int64_t>(n->published);
                   });
