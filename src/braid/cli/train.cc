@@ -137,7 +137,9 @@ absl::Status RunTrain(const TrainFlags& f) {
   compile.session.intra_op_threads = f.intra_op_threads;
   if (worker) {
     compile.make_session = [&](std::shared_ptr<Graph> g) { return worker->MakeSession(g); };
-    compile.init = chief ? layers::CompileOptions::Init::kIfUninitialized
+    // The chief initializes below (or restores a checkpoint), unless the
+    // variables survived on the ps (a restarted chief goes on from them).
+    compile.init = chief ? layers::CompileOptions::Init::kCaller
                          : layers::CompileOptions::Init::kWaitForChief;
   }
   std::optional<SyncReplicasOps> sync;
@@ -179,7 +181,13 @@ absl::Status RunTrain(const TrainFlags& f) {
     so.max_to_keep = f.keep_checkpoints;
     ASSIGN_OR_RETURN(saver, Saver::Create(model->scope(), {}, so));
     ASSIGN_OR_RETURN(std::optional<std::string> latest, Saver::LatestCheckpoint(f.checkpoint_dir));
-    if (latest) {
+    bool restore = latest.has_value();
+    if (worker) {
+      // In a cluster the ps may still hold newer values than the checkpoint.
+      ASSIGN_OR_RETURN(bool ready, model->VariablesInitialized());
+      restore = restore && !ready;
+    }
+    if (restore) {
       RETURN_IF_ERROR(saver->Restore(model->session(), *latest));
       ASSIGN_OR_RETURN(int64_t restored_step, model->GlobalStep());
       // A worker's own progress is not in the checkpoint: in a cluster every
@@ -188,6 +196,10 @@ absl::Status RunTrain(const TrainFlags& f) {
       std::printf("resumed from %s (global step %lld)\n", latest->c_str(),
                   static_cast<long long>(restored_step));
     }
+  }
+  if (worker && chief) {
+    ASSIGN_OR_RETURN(bool ready, model->VariablesInitialized());
+    if (!ready) RETURN_IF_ERROR(model->InitializeVariables());
   }
   int64_t last_saved_step = start_step;
   auto save = [&](int64_t global_step) -> absl::Status {

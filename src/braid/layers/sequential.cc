@@ -111,7 +111,7 @@ absl::Status Sequential::Compile(const TensorShape& input_shape,
     for (Node* u : layer->update_ops()) step_ops.push_back(u);
   train_op_ = ops::Group(root.WithOpName("train_step"), step_ops);
   global_step_ = GetOrCreateGlobalStep(root);
-  Node* init = ops::GlobalVariablesInitializer(root);
+  init_op_ = ops::GlobalVariablesInitializer(root);
   RETURN_IF_ERROR(root.status());
 
   if (options.make_session) {
@@ -120,13 +120,14 @@ absl::Status Sequential::Compile(const TensorShape& input_shape,
   } else {
     session_ = std::make_unique<ClientSession>(root, options.session);
   }
-  std::vector<Tensor> out;
   switch (options.init) {
     case CompileOptions::Init::kRun:
-      return session_->Run({}, {}, {init}, &out);
+      return InitializeVariables();
+    case CompileOptions::Init::kCaller:
+      return absl::OkStatus();
     case CompileOptions::Init::kIfUninitialized: {
       ASSIGN_OR_RETURN(bool ready, VariablesInitialized());
-      return ready ? absl::OkStatus() : session_->Run({}, {}, {init}, &out);
+      return ready ? absl::OkStatus() : InitializeVariables();
     }
     case CompileOptions::Init::kWaitForChief: {
       const auto give_up = std::chrono::steady_clock::now() +
@@ -144,6 +145,12 @@ absl::Status Sequential::Compile(const TensorShape& input_shape,
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status Sequential::InitializeVariables() {
+  if (session_ == nullptr) return absl::FailedPreconditionError("the model is not compiled");
+  std::vector<Tensor> out;
+  return session_->Run({}, {}, {init_op_}, &out);
 }
 
 absl::StatusOr<bool> Sequential::VariablesInitialized() {

@@ -33,10 +33,11 @@ struct CompileOptions {
   // placing the variables on the ps tasks).
   std::function<absl::StatusOr<std::unique_ptr<Session>>(std::shared_ptr<Graph>)> make_session;
   // Who initializes the variables: this process (kRun), this process unless
-  // they already are, as after a restart (kIfUninitialized: the chief), or
-  // another process (kWaitForChief: non-chief workers wait for it, at most
-  // `wait_for_chief_seconds`).
-  enum class Init { kRun, kIfUninitialized, kWaitForChief };
+  // they already are, as after a restart (kIfUninitialized), another process
+  // (kWaitForChief: non-chief workers wait for it, at most
+  // `wait_for_chief_seconds`), or the caller after Compile (kCaller: a chief
+  // that restores a checkpoint instead, see InitializeVariables).
+  enum class Init { kRun, kIfUninitialized, kWaitForChief, kCaller };
   // Builds the training step from the loss instead of optimizer->Minimize
   // (synchronous replicas build theirs with BuildSyncReplicas).
   std::function<absl::StatusOr<Node*>(const Scope&, Optimizer*, Output loss)> minimize;
@@ -101,6 +102,10 @@ class Sequential {
   Scope& scope() { return root_; }
   Session* session() { return session_->session(); }
   absl::StatusOr<int64_t> GlobalStep();
+  // Whether every variable of the model holds a value, and running their
+  // initializers (for CompileOptions::Init::kCaller).
+  absl::StatusOr<bool> VariablesInitialized();
+  absl::Status InitializeVariables();
   // Every variable of the model, optimizer slots and global step included.
   std::vector<Node*> AllVariableHandles() const;
   // One line per layer: name, type, output shape, parameters.
@@ -108,8 +113,6 @@ class Sequential {
 
  private:
   absl::StatusOr<Output> Stack(const Scope& scope, Output x, bool training);
-  // Whether every variable of the model holds a value.
-  absl::StatusOr<bool> VariablesInitialized();
   // Runs one batch through `fetches` (train or eval).
   absl::Status RunBatch(const data::Element& batch, const std::vector<Output>& fetches,
                         const std::vector<Node*>& targets, std::vector<Tensor>* out);
@@ -124,6 +127,7 @@ class Sequential {
   Output train_loss_, train_correct_;
   Output eval_loss_, eval_correct_, eval_output_;
   Node* train_op_ = nullptr;
+  Node* init_op_ = nullptr;
   Variable global_step_;
   std::vector<Output> ready_checks_;  // VarIsInitializedOp of every variable
   std::unique_ptr<ClientSession> session_;
