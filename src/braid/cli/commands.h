@@ -11,6 +11,10 @@ void RegisterInspect(CLI::App& app);
 void RegisterLaunch(CLI::App& app);
 void RegisterServer(CLI::App& app);
 
+// --inter_op_threads and --intra_op_threads, shared by the commands that run
+// graphs.
+void AddThreadFlags(CLI::App* cmd, int* inter_op_threads, int* intra_op_threads);
+
 // Prints "braid <command>: <message>" on stderr; returns the exit code 1.
 int Fail(const std::string& command, const std::string& message);
 

@@ -4,6 +4,17 @@
 
 namespace braid::cli {
 
+void AddThreadFlags(CLI::App* cmd, int* inter_op_threads, int* intra_op_threads) {
+  cmd->add_option("--inter_op_threads", *inter_op_threads,
+                  "threads running independent ops (0: one per core)")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
+  cmd->add_option("--intra_op_threads", *intra_op_threads,
+                  "threads inside one op (0: one per core)")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
+}
+
 int Fail(const std::string& command, const std::string& message) {
   std::fprintf(stderr, "braid %s: %s\n", command.c_str(), message.c_str());
   return 1;

@@ -45,14 +45,7 @@ void RegisterServer(CLI::App& app) {
       "Device of task T of job J: /job:J/replica:0/task:T/device:CPU:0. Stops on SIGINT or "
       "SIGTERM.");
   AddClusterFlags(cmd, &flags->cluster);
-  cmd->add_option("--inter_op_threads", flags->inter_op_threads,
-                  "threads running independent ops (0: one per core)")
-      ->check(CLI::Range(0, 1024))
-      ->capture_default_str();
-  cmd->add_option("--intra_op_threads", flags->intra_op_threads,
-                  "threads inside one op (0: one per core)")
-      ->check(CLI::Range(0, 1024))
-      ->capture_default_str();
+  AddThreadFlags(cmd, &flags->inter_op_threads, &flags->intra_op_threads);
   cmd->add_flag("--until_training_ends", flags->until_training_ends,
                 "exit once every worker and chief task has reported the end of its training "
                 "(what a ps started by hand should do)");

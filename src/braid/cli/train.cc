@@ -347,14 +347,7 @@ void RegisterTrain(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--seed", flags->seed, "seed of initial weights, shuffling and dropout")
       ->capture_default_str();
-  cmd->add_option("--inter_op_threads", flags->inter_op_threads,
-                  "threads running independent ops (0: one per core)")
-      ->check(CLI::Range(0, 1024))
-      ->capture_default_str();
-  cmd->add_option("--intra_op_threads", flags->intra_op_threads,
-                  "threads inside one op (0: one per core)")
-      ->check(CLI::Range(0, 1024))
-      ->capture_default_str();
+  AddThreadFlags(cmd, &flags->inter_op_threads, &flags->intra_op_threads);
   cmd->add_option("--checkpoint_dir", flags->checkpoint_dir,
                   "save checkpoints here, and resume from the latest one found there");
   cmd->add_option("--save_checkpoints_steps", flags->save_checkpoints_steps,

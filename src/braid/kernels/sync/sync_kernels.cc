@@ -22,27 +22,29 @@ class GradientAccumulatorResource : public ResourceBase {
   int64_t count = 0;  // protected by mu
 };
 
-class SyncBarrierResource : public ResourceBase {
+// A resource others wait on, until a close op ends every wait.
+class WaitableResource : public ResourceBase {
+ public:
+  std::mutex mu;
+  std::condition_variable cv;
+  bool closed = false;  // protected by mu
+};
+
+class SyncBarrierResource : public WaitableResource {
  public:
   explicit SyncBarrierResource(int64_t total) : total_replicas(total) {}
   std::string DebugString() const override { return "sync barrier"; }
   const int64_t total_replicas;
-  std::mutex mu;
-  std::condition_variable cv;
   int64_t step = 0;                // protected by mu
   std::set<int32_t> arrived;       // this step's replicas; protected by mu
   int64_t count = 0;               // arrivals this step (a replica may come twice); mu
   int64_t dropped = 0;             // stale arrivals; protected by mu
-  bool closed = false;             // protected by mu
 };
 
-class SyncStepNoticeResource : public ResourceBase {
+class SyncStepNoticeResource : public WaitableResource {
  public:
   std::string DebugString() const override { return "sync step notice"; }
-  std::mutex mu;
-  std::condition_variable cv;
   int64_t published = 0;  // protected by mu
-  bool closed = false;    // protected by mu
 };
 
 // The handle op of resource type T: creates it on first run.
@@ -237,20 +239,22 @@ class SyncBarrierWaitOp : public AsyncOpKernel {
 };
 BRAID_REGISTER_KERNEL(KernelDefBuilder("SyncBarrierWait"), SyncBarrierWaitOp);
 
-class SyncBarrierCloseOp : public OpKernel {
+template <typename T>
+class CloseOp : public OpKernel {
  public:
   using OpKernel::OpKernel;
   void Compute(OpKernelContext* ctx) override {
-    auto barrier = Lookup<SyncBarrierResource>(ctx);
-    OP_REQUIRES_OK(ctx, barrier.status());
+    auto resource = Lookup<T>(ctx);
+    OP_REQUIRES_OK(ctx, resource.status());
     {
-      std::lock_guard<std::mutex> lock((*barrier)->mu);
-      (*barrier)->closed = true;
+      std::lock_guard<std::mutex> lock((*resource)->mu);
+      (*resource)->closed = true;
     }
-    (*barrier)->cv.notify_all();
+    (*resource)->cv.notify_all();
   }
 };
-BRAID_REGISTER_KERNEL(KernelDefBuilder("SyncBarrierClose"), SyncBarrierCloseOp);
+BRAID_REGISTER_KERNEL(KernelDefBuilder("SyncBarrierClose"), CloseOp<SyncBarrierResource>);
+BRAID_REGISTER_KERNEL(KernelDefBuilder("SyncStepClose"), CloseOp<SyncStepNoticeResource>);
 
 class SyncBarrierNumDroppedOp : public OpKernel {
  public:
@@ -278,21 +282,6 @@ class SyncStepPublishOp : public OpKernel {
   }
 };
 BRAID_REGISTER_KERNEL(KernelDefBuilder("SyncStepPublish"), SyncStepPublishOp);
-
-class SyncStepCloseOp : public OpKernel {
- public:
-  using OpKernel::OpKernel;
-  void Compute(OpKernelContext* ctx) override {
-    auto notice = Lookup<SyncStepNoticeResource>(ctx);
-    OP_REQUIRES_OK(ctx, notice.status());
-    {
-      std::lock_guard<std::mutex> lock((*notice)->mu);
-      (*notice)->closed = true;
-    }
-    (*notice)->cv.notify_all();
-  }
-};
-BRAID_REGISTER_KERNEL(KernelDefBuilder("SyncStepClose"), SyncStepCloseOp);
 
 class SyncStepWaitNewerOp : public AsyncOpKernel {
  public:
