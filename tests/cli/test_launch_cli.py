@@ -73,7 +73,7 @@ def test_help_documents_flags_tf_config_and_an_example():
     r = launch("--help")
     assert r.returncode == 0
     for text in ["--ps", "--workers", "--chief", "--evaluator", "--port_base", "--host",
-                 "--grace_seconds", "TF_CONFIG", '"rpc_layer": "grpc"', "evaluator",
+                 "--grace_seconds", "--restart_on_failure", "TF_CONFIG", '"rpc_layer": "grpc"', "evaluator",
                  "braid launch --ps 1 --workers 2 -- braid train --model cnn --epochs 3"]:
         assert text in r.stdout, text
 
@@ -259,6 +259,11 @@ def test_a_signal_to_the_launcher_stops_every_task(tmp_path, sig, code):
     (["--ps", "2000", "--", "true"], "at most 1024"),
     (["--host", "no-such-host.invalid", "--", "true"], "--host 'no-such-host.invalid'"),
     (["--host", "", "--", "true"], "--host is empty"),
+    (["--restart_on_failure=x", "--", "true"],
+     "--restart_on_failure=x: give the restarts per task as a number from 0 to"),
+    (["--restart_on_failure=-1", "--", "true"], "--restart_on_failure=-1"),
+    (["--restart_on_failure", "5", "true"],
+     "'5' as the command: give the count of restarts as --restart_on_failure=5"),
 ])
 def test_bad_flags_are_one_clear_line_and_exit_1(args, message):
     r = launch(*args, timeout=30)
@@ -274,3 +279,127 @@ def test_a_command_that_cannot_run_exits_127():
     assert r.returncode == 127, r.stderr
     assert ("braid launch: cannot run 'no-such-command-xyz': No such file or directory"
             in launcher_lines(r.stderr)), r.stderr
+
+
+# --restart_on_failure. A task's first run leaves a marker file, so its second
+# run knows it is one.
+RESTART_PRELUDE = """\
+DIR = sys.argv[1]
+def marker(name):
+    return os.path.join(DIR, name.replace(":", "_"))
+def wait_for(path):
+    while not os.path.exists(path):
+        time.sleep(0.01)
+print("pid", os.getpid(), flush=True)
+"""
+
+
+def restart_program(tmp_path, body):
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    return [*task_program(tmp_path, RESTART_PRELUDE + textwrap.dedent(body)), str(markers)]
+
+
+@pytest.mark.parametrize("victim,flag,restarts", [
+    ("worker:1", "--restart_on_failure", 3),
+    ("ps:0", "--restart_on_failure", 3),
+    ("worker:1", "--restart_on_failure=1", 1),
+])
+def test_a_task_killed_once_is_restarted_and_the_others_keep_running(tmp_path, victim, flag,
+                                                                      restarts):
+    cmd = restart_program(tmp_path, f"""\
+        print("TF_CONFIG", os.environ["TF_CONFIG"], flush=True)
+        if NAME == "{victim}":
+            if not os.path.exists(marker("first")):
+                with open(marker("first"), "w") as f:
+                    f.write(str(time.time()))
+                os.kill(os.getpid(), signal.SIGKILL)
+            print("second run, after", time.time() - float(open(marker("first")).read()),
+                  flush=True)
+            open(marker("second"), "w").close()
+        else:
+            wait_for(marker("second"))  # the others run on meanwhile
+        print("done", flush=True)
+    """)
+    r = launch("--ps", "1", "--workers", "2", flag, "--", *cmd, timeout=30)
+    assert r.returncode == 0, r.stderr
+    said = launcher_lines(r.stderr)
+    assert (f"braid launch: {victim} was killed by signal 9 (Killed); restarting it "
+            f"(1 of {restarts})") in said, r.stderr
+    assert not [l for l in said if "stopp" in l], said
+    lines = by_task(r.stdout)
+    assert sorted(lines) == ["ps:0", "worker:0", "worker:1"], lines
+    pids = {name: [int(l.split()[1]) for l in ls if l.startswith("pid ")]
+            for name, ls in lines.items()}
+    # The victim ran twice under the same prefix, with the same TF_CONFIG; the others once.
+    assert len(pids[victim]) == 2 and pids[victim][0] != pids[victim][1], lines
+    assert all(len(p) == 1 for name, p in pids.items() if name != victim), lines
+    configs = [l for l in lines[victim] if l.startswith("TF_CONFIG ")]
+    assert len(configs) == 2 and configs[0] == configs[1], configs
+    pause = float(next(l for l in lines[victim] if l.startswith("second run")).split()[-1])
+    assert pause >= 0.45, pause
+    assert all(ls[-1] == "done" for ls in lines.values()), lines
+
+
+def test_a_task_that_always_fails_exhausts_its_restarts(tmp_path):
+    cmd = restart_program(tmp_path, """\
+        if NAME == "worker:1":
+            sys.exit(3)
+        time.sleep(1000)
+    """)
+    start = time.monotonic()
+    r = launch("--ps", "1", "--workers", "3", "--restart_on_failure=2", "--", *cmd, timeout=30)
+    assert r.returncode == 3, r.stderr
+    assert time.monotonic() - start < 10
+    said = launcher_lines(r.stderr)
+    assert said[1:] == [
+        "braid launch: worker:1 exited with status 3; restarting it (1 of 2)",
+        "braid launch: worker:1 exited with status 3; restarting it (2 of 2)",
+        "braid launch: worker:1 exited with status 3; no restarts left (2 used); "
+        "stopping the other tasks",
+    ], r.stderr
+    lines = by_task(r.stdout)
+    assert len(lines["worker:1"]) == 3, lines
+    pids = [int(l.split()[1]) for ls in lines.values() for l in ls]
+    assert len(pids) == 6 and not [p for p in pids if alive(p)]
+
+
+@pytest.mark.parametrize("chief,leader", [(False, "worker:0"), (True, "chief:0")])
+def test_the_leader_is_not_restarted(tmp_path, chief, leader):
+    cmd = restart_program(tmp_path, f"""\
+        if NAME == "{leader}":
+            time.sleep(0.3)
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(1000)
+    """)
+    r = launch("--ps", "1", "--workers", "2", *(["--chief"] if chief else []),
+               "--restart_on_failure", "--", *cmd, timeout=30)
+    assert r.returncode == 137, r.stderr
+    assert launcher_lines(r.stderr)[1:] == [
+        f"braid launch: {leader} was killed by signal 9 (Killed); the leader is not restarted: "
+        "stopping the other tasks"], r.stderr
+    lines = by_task(r.stdout)
+    assert len(lines[leader]) == 1, lines
+    pids = [int(l.split()[1]) for ls in lines.values() for l in ls]
+    assert not [p for p in pids if alive(p)]
+
+
+def test_no_restart_once_the_leader_is_done(tmp_path):
+    # worker:1 fails; worker:0 ends during the pause before its restart, as
+    # soon as the launcher has reaped worker:1 (its /proc entry is gone).
+    cmd = restart_program(tmp_path, """\
+        if NAME == "worker:1":
+            with open(marker("failing"), "w") as f:
+                f.write(str(os.getpid()))
+            sys.exit(2)
+        if NAME == "worker:0":
+            wait_for(marker("failing"))
+            while os.path.exists(f"/proc/{open(marker('failing')).read()}"):
+                time.sleep(0.01)
+    """)
+    r = launch("--ps", "1", "--workers", "2", "--restart_on_failure", "--", *cmd, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert launcher_lines(r.stderr)[1:] == [
+        "braid launch: worker:1 exited with status 2; restarting it (1 of 3)",
+        "braid launch: not restarting worker:1: worker:0 is done"], r.stderr
+    assert len(by_task(r.stdout)["worker:1"]) == 1

@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -199,21 +200,29 @@ absl::Status ClusterWorker::WaitForOtherWorkers(absl::Duration timeout) {
   ASSIGN_OR_RETURN(distributed::WorkerInterface * ps, server_->worker_cache()->GetWorker(
                                                           TaskName("ps", 0)));
   const absl::Time give_up = absl::Now() + timeout;
+  std::map<std::string, absl::Time> down_since;  // workers not answering, since when
   bool said = false;
   while (!others.empty()) {
     rpc::GetStatusResponse status;
     RETURN_IF_ERROR(ps->GetStatus({}, &status));
     for (const std::string& done : status.done_task()) others.erase(done);
-    // A worker that is gone will never report; do not wait for it.
+    // A worker that is gone will never report; do not wait for it. One that
+    // is down only briefly may be restarting (braid launch
+    // --restart_on_failure): it counts as gone after kGoneAfter down.
+    constexpr absl::Duration kGoneAfter = absl::Seconds(15);
     for (auto it = others.begin(); it != others.end();) {
       absl::StatusOr<distributed::WorkerInterface*> w = server_->worker_cache()->GetWorker(*it);
       rpc::GetStatusResponse ignored;
-      if (w.ok() && absl::IsUnavailable((*w)->GetStatus({}, &ignored))) {
+      const bool down = w.ok() && absl::IsUnavailable((*w)->GetStatus({}, &ignored));
+      if (!down) {
+        down_since.erase(*it);
+      } else if (absl::Now() - down_since.try_emplace(*it, absl::Now()).first->second >
+                 kGoneAfter) {
         std::fprintf(stderr, "braid: %s is gone; not waiting for it\n", it->c_str());
         it = others.erase(it);
-      } else {
-        ++it;
+        continue;
       }
+      ++it;
     }
     if (others.empty()) break;
     if (!said) {

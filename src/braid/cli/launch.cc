@@ -3,35 +3,33 @@
 // and stops them together, so that no task outlives the launch.
 #include <netdb.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cmath>
 #include <cstring>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "braid/cli/commands.h"
 #include "braid/cli/launch_output.h"
+#include "braid/cli/launch_supervisor.h"
 #include "braid/cli/task_processes.h"
 #include "nlohmann/json.hpp"
 
 namespace braid::cli {
 namespace {
 
-using Clock = TaskProcesses::Clock;
 constexpr int kMaxTasks = 1024;
+constexpr int kMaxRestarts = 1000000;
 
 struct LaunchFlags {
   int ps = 0;
@@ -41,19 +39,9 @@ struct LaunchFlags {
   int port_base = 0;
   std::string host = "127.0.0.1";
   double grace_seconds = 30;
+  std::string restart_on_failure;  // "": not given; else the count, "3" when given bare
   std::vector<std::string> command;
 };
-
-int ExitCode(int wait_status) {
-  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
-  return 128 + WTERMSIG(wait_status);
-}
-
-std::string Describe(int wait_status) {
-  if (WIFEXITED(wait_status)) return absl::StrCat("exited with status ", WEXITSTATUS(wait_status));
-  const int sig = WTERMSIG(wait_status);
-  return absl::StrFormat("was killed by signal %d (%s)", sig, strsignal(sig));
-}
 
 // The command as a shell would need it, so the log line can be copied and run.
 std::string ShellQuote(const std::vector<std::string>& args) {
@@ -68,10 +56,6 @@ std::string ShellQuote(const std::vector<std::string>& args) {
     }
   }
   return absl::StrJoin(quoted, " ");
-}
-
-const char* SignalName(int sig) {
-  return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
 }
 
 // Picks one port per cluster task: consecutive from port_base, or free ones
@@ -116,65 +100,6 @@ absl::StatusOr<std::vector<int>> PickPorts(const std::string& host, int n, int p
   return ports;
 }
 
-// Runs the tasks until the leader is done and the others had their grace, a
-// task fails, or a signal comes; then stops them all. `primary_index`: the
-// leader, the chief or else worker 0. Returns the exit code of the launch.
-int Supervise(const LaunchFlags& flags, std::vector<Task> all_tasks, size_t primary_index) {
-  TaskProcesses processes(flags.command, std::move(all_tasks));
-  auto finish = [&processes](int code) {
-    processes.StopAll();
-    return code;
-  };
-  if (absl::Status s = processes.Start(); !s.ok()) {
-    Say(s.message());
-    return 1;
-  }
-  if (absl::Status s = processes.SpawnAll(); !s.ok()) {
-    Say(s.message());
-    return finish(absl::IsNotFound(s) ? 127 : 1);
-  }
-  const std::vector<Task>& tasks = processes.tasks();
-  const Task& primary = tasks[primary_index];
-  std::optional<Clock::time_point> grace_end;
-  int code = 0;
-  while (true) {
-    for (size_t i : processes.TakeExited()) {
-      const Task& t = tasks[i];
-      const bool failed = !WIFEXITED(t.wait_status) || WEXITSTATUS(t.wait_status) != 0;
-      if (i == primary_index) {
-        code = ExitCode(t.wait_status);
-        // Without its leader the cluster has nothing left to do: no grace.
-        if (failed) {
-          Say(absl::StrCat(t.name, " ", Describe(t.wait_status)));
-          return finish(code);
-        }
-        grace_end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                       std::chrono::duration<double>(flags.grace_seconds));
-      } else if (failed) {
-        Say(absl::StrCat(t.name, " ", Describe(t.wait_status),
-                         grace_end ? "" : "; stopping the other tasks"));
-        if (!grace_end) return finish(ExitCode(t.wait_status));
-      }
-    }
-    if (processes.signal() != 0) {
-      Say(absl::StrCat("got ", SignalName(processes.signal()), "; stopping all tasks"));
-      return finish(128 + processes.signal());
-    }
-    if (grace_end) {
-      if (!processes.AnyRunning()) return finish(code);
-      if (Clock::now() >= *grace_end) {
-        std::vector<std::string> left;
-        for (const Task& t : tasks)
-          if (t.running) left.push_back(t.name);
-        Say(absl::StrFormat("stopped %s (still running %g s after %s exited)",
-                            absl::StrJoin(left, ", "), flags.grace_seconds, primary.name));
-        return finish(code);
-      }
-    }
-    processes.Pump(grace_end);
-  }
-}
-
 // Returns the exit code of the launch, or 1 after saying what was wrong.
 int RunLaunch(const LaunchFlags& f) {
   if (f.command.empty()) {
@@ -195,6 +120,22 @@ int RunLaunch(const LaunchFlags& f) {
   if (!(f.grace_seconds >= 0) || !std::isfinite(f.grace_seconds)) {
     return Fail("launch", absl::StrCat("--grace_seconds must be 0 or more, got ",
                                        absl::StrFormat("%g", f.grace_seconds)));
+  }
+  SuperviseOptions supervise{.grace_seconds = f.grace_seconds};
+  if (!f.restart_on_failure.empty() &&
+      (!absl::SimpleAtoi(f.restart_on_failure, &supervise.max_restarts) ||
+       supervise.max_restarts < 0 || supervise.max_restarts > kMaxRestarts)) {
+    return Fail("launch", absl::StrCat("--restart_on_failure=", f.restart_on_failure,
+                                       ": give the restarts per task as a number from 0 to ",
+                                       kMaxRestarts, ", e.g. --restart_on_failure=3"));
+  }
+  // "--restart_on_failure 5 -- CMD" would run "5": the count must be attached.
+  if (!f.restart_on_failure.empty() &&
+      f.command[0].find_first_not_of("0123456789") == std::string::npos) {
+    return Fail("launch", absl::StrCat("'", f.command[0],
+                                       "' as the command: give the count of restarts as "
+                                       "--restart_on_failure=",
+                                       f.command[0]));
   }
   const int64_t n = int64_t{f.chief} + f.workers + f.ps;  // tasks with a port
   if (n + f.evaluator > kMaxTasks) {
@@ -239,7 +180,7 @@ int RunLaunch(const LaunchFlags& f) {
   }
   Say(absl::StrCat("cluster ", cluster.dump(), f.evaluator ? " plus evaluator:0" : "",
                    ", running: ", ShellQuote(f.command)));
-  return Supervise(f, std::move(tasks), primary);
+  return Supervise(supervise, f.command, std::move(tasks), primary);
 }
 
 }  // namespace
@@ -263,6 +204,11 @@ void RegisterLaunch(CLI::App& app) {
                   "after the leader exits, how long the others may take to exit by themselves "
                   "before SIGTERM (then SIGKILL 5 s later)")
       ->capture_default_str();
+  cmd->add_flag("--restart_on_failure{3}", flags->restart_on_failure,
+                "[=N] start a task other than the leader again when it fails (non-zero exit or "
+                "a signal), at most N times per task (3 without =N), with the same TF_CONFIG, "
+                "port and command, 0.5 s later; the other tasks keep running")
+      ->type_name("");
   cmd->add_option("command", flags->command,
                   "COMMAND ARGS..., after --: what every task runs ('braid': this braid binary)");
   cmd->footer(R"(Every task runs COMMAND ARGS... with stdin from /dev/null and the environment
@@ -278,6 +224,11 @@ the task wrote it, prefixed with the task name: "[worker:1] loss 0.31".
 The leader is the chief, or worker 0 without --chief; the launch exits with its exit code.
 If it fails, or any other task fails before it, all tasks are stopped and the launch exits
 with the failed task's code (128+N for signal N; 127 if the command cannot be run).
+With --restart_on_failure[=N] a failed task other than the leader (a worker, ps or the
+evaluator) is instead started again, up to N times (default 3), while the leader runs:
+  braid launch: worker:1 was killed by signal 9 (Killed); restarting it (1 of 3)
+Its output keeps its prefix. A failure beyond N, or of the leader, stops all tasks as above;
+a task that exits with 0 is never restarted.
 SIGINT/SIGTERM stop all tasks (exit 130/143); a second one kills them at once.
 
 Example:

@@ -88,6 +88,19 @@ absl::Status TaskProcesses::SpawnAll() {
   return absl::OkStatus();
 }
 
+absl::Status TaskProcesses::Respawn(size_t index) {
+  Task& t = tasks_[index];
+  if (t.pid > 0) kill(-t.pid, SIGKILL);  // leftovers of its previous run
+  for (TaskPipe* s : {&t.out, &t.err}) {
+    Drain(*s);
+    if (s->fd < 0) continue;  // closed: nothing escaped the group
+    s->lines.Finish();
+    close(s->fd);
+    s->fd = -1;
+  }
+  return Spawn(t);
+}
+
 absl::Status TaskProcesses::Spawn(Task& t) {
   // Everything is prepared before fork(): the child only makes async-signal-safe calls.
   std::vector<std::string> env_strings;

@@ -64,6 +64,13 @@ class TaskProcesses {
   // them. REQUIRES: Start() succeeded.
   absl::Status SpawnAll();
 
+  // Starts task `index` again as SpawnAll() did: the same command and
+  // TF_CONFIG, its output through the same LinePrefixers. First kills what is
+  // left of its previous process group (what the task started) and closes its
+  // previous pipes, after writing what they hold. Errors as SpawnAll()'s.
+  // REQUIRES: SpawnAll() succeeded; the task is not running.
+  absl::Status Respawn(size_t index);
+
   // Waits until output, a signal, or `deadline` (none: no limit); writes the
   // output that came, records the signals and reaps the children that exited.
   void Pump(std::optional<Clock::time_point> deadline);
