@@ -74,6 +74,10 @@ MasterSession::MasterSession(MasterSessionOptions options, WorkerCache* workers,
       placer_(std::move(placer_options)) {}
 
 MasterSession::~MasterSession() {
+  {
+    std::lock_guard<std::mutex> lock(abort_mu_);
+    for (std::thread& t : abort_threads_) t.join();
+  }
   std::vector<std::string> tasks(sessions_created_.begin(), sessions_created_.end());
   ParallelFor(tasks.size(), [&](size_t i) {
     absl::StatusOr<WorkerInterface*> w = workers_->GetWorker(tasks[i]);
@@ -257,10 +261,13 @@ void MasterSession::AbortStep(const Plan& plan, int64_t step_id, const absl::Sta
   req.set_step_id(step_id);
   req.set_abort_code(static_cast<int>(status.code()));
   req.set_abort_message(std::string(status.message()));
+  // Not waited for here: a task that is gone cannot be told, and the call to
+  // it ends only at its deadline. The destructor joins these threads, since
+  // they use the workers (which must outlive the session).
+  std::lock_guard<std::mutex> lock(abort_mu_);
   for (const TaskPlan& tp : plan.tasks) {
-    // Fire and forget: a task that is gone cannot be told, and waits of its
-    // own end at their deadline.
-    std::thread([worker = tp.worker, req] { worker->CleanupStep(req).IgnoreError(); }).detach();
+    abort_threads_.emplace_back(
+        [worker = tp.worker, req] { worker->CleanupStep(req).IgnoreError(); });
   }
 }
 

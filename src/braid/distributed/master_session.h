@@ -15,6 +15,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -88,6 +89,8 @@ class MasterSession : public Session {
   std::map<std::string, std::shared_ptr<Plan>> plans_;      // protected by mu_
   std::map<std::string, uint64_t> incarnations_;            // device -> incarnation; mu_
   std::set<std::string> sessions_created_;                  // tasks; protected by mu_
+  std::mutex abort_mu_;
+  std::vector<std::thread> abort_threads_;  // CleanupStep calls in flight; abort_mu_
 };
 
 }  // namespace braid::distributed

@@ -9,6 +9,7 @@
 #include "braid/distributed/master_session.h"
 #include "braid/distributed/rpc/grpc_util.h"
 #include "braid/distributed/rpc/grpc_worker_cache.h"
+#include "braid/distributed/rpc/tensor_chunks.h"
 #include "braid/tensor/tensor_proto.h"
 #include "braid/worker_service.grpc.pb.h"
 
@@ -20,7 +21,16 @@ namespace {
 
 class WorkerServiceImpl final : public rpc::WorkerService::Service {
  public:
-  WorkerServiceImpl(Worker* worker, absl::Duration timeout) : worker_(worker), timeout_(timeout) {}
+  WorkerServiceImpl(Worker* worker, absl::Duration timeout) : worker_(worker), timeout_(timeout) {
+    // What the generated WithSplitStreamingMethod_RecvTensor does, with raw
+    // ByteBuffers for responses instead of RecvTensorChunk objects.
+    MarkMethodStreamed(
+        rpc_util::RecvTensorMethodIndex(),
+        new grpc::internal::SplitServerStreamingHandler<rpc::RecvTensorRequest, grpc::ByteBuffer>(
+            [this](grpc::ServerContext* ctx, TensorStream* stream) {
+              return StreamTensor(ctx, stream);
+            }));
+  }
 
   grpc::Status GetStatus(grpc::ServerContext*, const rpc::GetStatusRequest*,
                          rpc::GetStatusResponse* resp) override {
@@ -57,36 +67,29 @@ class WorkerServiceImpl final : public rpc::WorkerService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status RecvTensor(grpc::ServerContext* ctx, const rpc::RecvTensorRequest* req,
-                          grpc::ServerWriter<rpc::RecvTensorChunk>* writer) override {
+ private:
+  // RecvTensor, served as "split streaming" (the handler reads the request
+  // itself) so that it writes raw ByteBuffers: see Note [RecvTensor without
+  // copies] in tensor_chunks.h.
+  using TensorStream = grpc::ServerSplitStreamer<rpc::RecvTensorRequest, grpc::ByteBuffer>;
+  grpc::Status StreamTensor(grpc::ServerContext* ctx, TensorStream* stream) {
+    rpc::RecvTensorRequest req;
+    if (!stream->Read(&req)) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "RecvTensor: no request");
+    }
     absl::Time deadline = std::min(absl::FromChrono(ctx->deadline()), absl::Now() + timeout_);
     absl::StatusOr<Tensor> value = worker_->WaitForTensor(
-        req->step_id(), req->rendezvous_key(), deadline, [ctx] { return ctx->IsCancelled(); });
+        req.step_id(), req.rendezvous_key(), deadline, [ctx] { return ctx->IsCancelled(); });
     if (!value.ok()) return ToGrpc(value.status());
-    rpc::RecvTensorChunk chunk;
-    const size_t bytes = value->TotalBytes();
-    if (DTypeSize(value->dtype()) == 0) {  // strings: no flat byte layout
-      TensorToProto(*value, chunk.mutable_meta());
-      writer->Write(chunk);
-      return grpc::Status::OK;
+    bool sent = rpc_util::WriteTensorChunks(
+        *value, rpc_util::kTensorChunkBytes,
+        [stream](const grpc::ByteBuffer& chunk) { return stream->Write(chunk); });
+    if (!sent) {
+      return grpc::Status(grpc::StatusCode::CANCELLED, "RecvTensor: the receiver went away");
     }
-    chunk.mutable_meta()->set_dtype(static_cast<tensorflow::DataType>(value->dtype()));
-    ShapeToProto(value->shape(), chunk.mutable_meta()->mutable_tensor_shape());
-    const char* data = static_cast<const char*>(value->raw_data());
-    size_t sent = 0;
-    do {
-      size_t n = std::min(rpc_util::kTensorChunkBytes, bytes - sent);
-      chunk.set_data(data + sent, n);
-      if (!writer->Write(chunk)) {
-        return grpc::Status(grpc::StatusCode::CANCELLED, "RecvTensor: the receiver went away");
-      }
-      chunk.clear_meta();
-      sent += n;
-    } while (sent < bytes);
     return grpc::Status::OK;
   }
 
- private:
   Worker* const worker_;
   const absl::Duration timeout_;
 };

@@ -1,12 +1,10 @@
 #include "braid/distributed/rpc/grpc_worker_cache.h"
 
-#include <cstring>
-
 #include "absl/strings/str_cat.h"
 #include "braid/base/status_macros.h"
 #include "braid/distributed/rpc/grpc_util.h"
+#include "braid/distributed/rpc/tensor_chunks.h"
 #include "braid/graph/device_name.h"
-#include "braid/tensor/tensor_proto.h"
 #include "braid/worker_service.grpc.pb.h"
 
 namespace braid::distributed {
@@ -17,8 +15,11 @@ class GrpcRemoteWorker : public WorkerInterface {
   GrpcRemoteWorker(std::string task, const std::string& address, absl::Duration timeout)
       : peer_(absl::StrCat("task ", task, " (", address, ")")),
         timeout_(timeout),
-        stub_(rpc::WorkerService::NewStub(grpc::CreateCustomChannel(
-            address, grpc::InsecureChannelCredentials(), rpc_util::ChannelArgs()))) {}
+        channel_(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
+                                           rpc_util::ChannelArgs())),
+        stub_(rpc::WorkerService::NewStub(channel_)),
+        recv_tensor_method_(rpc_util::kRecvTensorMethod,
+                            grpc::internal::RpcMethod::SERVER_STREAMING, channel_) {}
 
   absl::Status GetStatus(const rpc::GetStatusRequest& req, rpc::GetStatusResponse* resp) override {
     return Call(&rpc::WorkerService::Stub::GetStatus, req, resp);
@@ -51,45 +52,29 @@ class GrpcRemoteWorker : public WorkerInterface {
     return Call(&rpc::WorkerService::Stub::ReportTaskDone, req, &resp);
   }
 
+  // Reads the response stream as raw ByteBuffers and copies the bytes once,
+  // into the tensor: see Note [RecvTensor without copies] in tensor_chunks.h.
   absl::StatusOr<Tensor> RecvTensor(int64_t step_id, const std::string& key) override {
     grpc::ClientContext ctx;
     rpc_util::SetDeadline(&ctx, timeout_);
     rpc::RecvTensorRequest req;
     req.set_step_id(step_id);
     req.set_rendezvous_key(key);
-    std::unique_ptr<grpc::ClientReader<rpc::RecvTensorChunk>> reader =
-        stub_->RecvTensor(&ctx, req);
-    rpc::RecvTensorChunk chunk;
-    Tensor value;
-    size_t filled = 0;
-    bool have_meta = false;
+    std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> reader(
+        grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(
+            channel_.get(), recv_tensor_method_, &ctx, req));
+    rpc_util::TensorChunkReader chunks(absl::StrCat("RecvTensor '", key, "' from ", peer_));
+    grpc::ByteBuffer chunk;
     while (reader->Read(&chunk)) {
-      if (!have_meta) {
-        have_meta = true;
-        if (!chunk.meta().tensor_content().empty() || DTypeSize(static_cast<DType>(
-                                                          chunk.meta().dtype())) == 0) {
-          ASSIGN_OR_RETURN(value, TensorFromProto(chunk.meta()));
-          filled = value.TotalBytes();
-        } else {
-          ASSIGN_OR_RETURN(TensorShape shape, ShapeFromProto(chunk.meta().tensor_shape()));
-          value = Tensor(static_cast<DType>(chunk.meta().dtype()), shape);
-        }
-      }
-      const std::string& data = chunk.data();
-      if (filled + data.size() > value.TotalBytes()) {
+      absl::Status s = chunks.Add(&chunk);
+      if (!s.ok()) {
         ctx.TryCancel();
-        return absl::DataLossError(absl::StrCat("RecvTensor '", key, "' from ", peer_,
-                                                ": more bytes than the tensor holds"));
+        reader->Finish();
+        return s;
       }
-      std::memcpy(static_cast<char*>(value.raw_data()) + filled, data.data(), data.size());
-      filled += data.size();
     }
     RETURN_IF_ERROR(rpc_util::FromGrpc(reader->Finish(), peer_));
-    if (!have_meta || filled != value.TotalBytes()) {
-      return absl::DataLossError(absl::StrCat("RecvTensor '", key, "' from ", peer_, ": got ",
-                                              filled, " of ", value.TotalBytes(), " bytes"));
-    }
-    return value;
+    return chunks.Finish();
   }
 
  private:
@@ -102,7 +87,10 @@ class GrpcRemoteWorker : public WorkerInterface {
 
   const std::string peer_;
   const absl::Duration timeout_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<rpc::WorkerService::Stub> stub_;
+  // RecvTensor's method, called outside the stub to read raw ByteBuffers.
+  const grpc::internal::RpcMethod recv_tensor_method_;
 };
 
 }  // namespace
