@@ -12,7 +12,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 step_ms() {  # metrics.json -> milliseconds per step
-  python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(f"{1000*m["wall_time_seconds"]/m["steps"]:.1f}")' "$1"
+  python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print("%.1f" % (1000*m["wall_time_seconds"]/m["steps"]))' "$1"
 }
 
 "$braid" train --model "$model" --epochs "$epochs" --batch_size 128 \
