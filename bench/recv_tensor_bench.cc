@@ -48,6 +48,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "benchmark/benchmark.h"
+#include "braid/base/free_ports.h"
 #include "braid/distributed/master_session.h"
 #include "braid/distributed/rpc/grpc_worker_cache.h"
 #include "braid/graph/ops/array_ops.h"
@@ -75,24 +76,6 @@ std::string BraidBinary() {
   return (self.parent_path() / ".." / "bin" / "braid").lexically_normal().string();
 }
 
-// Ports the kernel hands out for port 0 (all held open until all are chosen,
-// so they differ).
-std::vector<int> FreePorts(int n) {
-  std::vector<int> fds, ports;
-  for (int i = 0; i < n; ++i) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    fds.push_back(fd);
-    ports.push_back(ntohs(addr.sin_port));
-  }
-  for (int fd : fds) close(fd);
-  return ports;
-}
 
 double CpuSecondsOf(pid_t pid) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
@@ -111,10 +94,14 @@ class BenchCluster {
   // Starts the tasks and the session, or returns null with `error` set.
   static std::unique_ptr<BenchCluster> Start(std::string* error) {
     auto c = std::unique_ptr<BenchCluster>(new BenchCluster);
-    std::vector<int> ports = FreePorts(2);
+    absl::StatusOr<std::vector<int>> ports = FreePorts("127.0.0.1", 2);
+    if (!ports.ok()) {
+      *error = ports.status().ToString();
+      return nullptr;
+    }
     absl::StatusOr<ClusterSpec> spec =
-        ClusterSpec::Create({{"ps", {absl::StrCat("localhost:", ports[0])}},
-                             {"worker", {absl::StrCat("localhost:", ports[1])}}});
+        ClusterSpec::Create({{"ps", {absl::StrCat("localhost:", (*ports)[0])}},
+                             {"worker", {absl::StrCat("localhost:", (*ports)[1])}}});
     if (!spec.ok()) {
       *error = spec.status().ToString();
       return nullptr;

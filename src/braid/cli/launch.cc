@@ -1,9 +1,6 @@
 // braid launch: runs a whole cluster (chief, workers, ps, evaluator) as local
 // processes, each with its TF_CONFIG; prefixes their output with the task name
 // and stops them together, so that no task outlives the launch.
-#include <netdb.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "braid/base/free_ports.h"
 #include "braid/cli/commands.h"
 #include "braid/cli/launch_output.h"
 #include "braid/cli/launch_supervisor.h"
@@ -59,44 +57,17 @@ std::string ShellQuote(const std::vector<std::string>& args) {
 }
 
 // Picks one port per cluster task: consecutive from port_base, or free ones
-// from the system. The probe sockets stay open until all are chosen, so the
-// ports differ, and are closed right before the tasks start and bind them.
+// from the system (closed right before the tasks start and bind them).
 absl::StatusOr<std::vector<int>> PickPorts(const std::string& host, int n, int port_base) {
-  std::vector<int> ports;
-  if (port_base > 0) {
-    for (int i = 0; i < n; ++i) ports.push_back(port_base + i);
-    return ports;
-  }
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* addr = nullptr;
-  if (int rc = getaddrinfo(host.c_str(), "0", &hints, &addr); rc != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--host '", host, "' is not an address of this machine: ", gai_strerror(rc)));
-  }
-  std::vector<int> sockets;
-  absl::Status status;
-  for (int i = 0; i < n && status.ok(); ++i) {
-    int fd = socket(addr->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_storage bound{};
-    socklen_t len = sizeof(bound);
-    if (fd < 0 || bind(fd, addr->ai_addr, addr->ai_addrlen) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) != 0) {
-      status = absl::UnavailableError(
-          absl::StrCat("cannot find a free port on --host ", host, ": ", strerror(errno)));
-      if (fd >= 0) close(fd);
-      break;
+  if (port_base == 0) {
+    absl::StatusOr<std::vector<int>> free = FreePorts(host, n);
+    if (absl::IsInvalidArgument(free.status())) {  // "'HOST' is not an address ..."
+      return absl::InvalidArgumentError(absl::StrCat("--host ", free.status().message()));
     }
-    sockets.push_back(fd);
-    const in_port_t port = bound.ss_family == AF_INET6
-                               ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                               : reinterpret_cast<sockaddr_in*>(&bound)->sin_port;
-    ports.push_back(ntohs(port));
+    return free;
   }
-  freeaddrinfo(addr);
-  for (int fd : sockets) close(fd);
-  if (!status.ok()) return status;
+  std::vector<int> ports;
+  for (int i = 0; i < n; ++i) ports.push_back(port_base + i);
   return ports;
 }
 

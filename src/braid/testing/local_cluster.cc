@@ -1,9 +1,7 @@
 #include "braid/testing/local_cluster.h"
 
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,31 +9,10 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "braid/base/free_ports.h"
 #include "gtest/gtest.h"
 
 namespace braid::distributed {
-namespace {
-
-// Ports the kernel hands out for port 0; the sockets stay open until all are
-// chosen, so they differ.
-std::vector<int> FreePorts(int n) {
-  std::vector<int> fds, ports;
-  for (int i = 0; i < n; ++i) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    fds.push_back(fd);
-    ports.push_back(ntohs(addr.sin_port));
-  }
-  for (int fd : fds) close(fd);
-  return ports;
-}
-
-}  // namespace
 
 std::string LocalCluster::BraidBinary() {
   if (const char* env = std::getenv("BRAID_BINARY")) return env;
@@ -49,7 +26,9 @@ LocalCluster::LocalCluster(
     const std::vector<std::pair<std::string, int>>& not_started) {
   int total = 0;
   for (const auto& [job, n] : jobs) total += n;
-  std::vector<int> ports = FreePorts(total);
+  absl::StatusOr<std::vector<int>> free = FreePorts("127.0.0.1", total);
+  EXPECT_TRUE(free.ok()) << free.status();
+  std::vector<int> ports = free.value_or(std::vector<int>(total, 0));
   std::map<std::string, std::vector<std::string>> addresses;
   int next = 0;
   for (const auto& [job, n] : jobs)
