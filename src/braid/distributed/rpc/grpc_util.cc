@@ -42,6 +42,9 @@ grpc::ChannelArguments ChannelArgs() {
 void ConfigureServer(grpc::ServerBuilder* builder) {
   builder->SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder->SetMaxSendMessageSize(kMaxMessageBytes);
+  // gRPC sets SO_REUSEPORT by default: a second task on a taken port would
+  // start silently and share it. Without it, binding fails and says so.
+  builder->AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
 }
 
 void SetDeadline(grpc::ClientContext* context, absl::Duration timeout) {
