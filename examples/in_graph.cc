@@ -23,9 +23,10 @@ InGraphFlags ParseInGraphFlags(int argc, char** argv) {
   std::vector<char*> rest = {argv[0]};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if ((arg == "--target" || arg == "--towers") && i + 1 < argc) {
-      if (arg == "--target") f.target = argv[++i];
-      else f.towers = std::atoi(argv[++i]);
+    if (arg == "--target" && i + 1 < argc) {
+      f.target = argv[++i];
+    } else if (arg == "--towers" && i + 1 < argc) {
+      f.towers = std::atoi(argv[++i]);
     } else if (arg == "--help" || arg == "-h") {
       std::printf(
           "in-graph replication of the MLP over a cluster's workers\n"
@@ -93,8 +94,8 @@ int main(int argc, char** argv) {
   for (int t = 0; t < f.towers; ++t) {
     Scope tower = (cluster ? root.WithDevice(absl::StrCat("/job:worker/task:", t)) : root)
                       .NewSubScope(absl::StrCat("tower_", t));
-    images.push_back(ops::Placeholder(tower.WithOpName("images"), DType::kFloat,
-                                      TensorShape{-1, 28, 28, 1}));
+    images.push_back(
+        ops::Placeholder(tower.WithOpName("images"), DType::kFloat, TensorShape{-1, 28, 28, 1}));
     labels.push_back(ops::Placeholder(tower.WithOpName("labels"), DType::kInt32, TensorShape{-1}));
     Output logits = mlp(tower, images.back());
     losses.push_back(ops::Mean(
@@ -121,9 +122,11 @@ int main(int argc, char** argv) {
       ops::Placeholder(eval.WithOpName("images"), DType::kFloat, TensorShape{-1, 28, 28, 1});
   Output eval_labels = ops::Placeholder(eval.WithOpName("labels"), DType::kInt32, TensorShape{-1});
   Output correct = ops::Sum(
-      eval, ops::Cast(eval, ops::Equal(eval, ops::ArgMax(eval, mlp(eval, eval_images), 1,
-                                                        DType::kInt32), eval_labels),
-                      DType::kFloat),
+      eval,
+      ops::Cast(eval,
+                ops::Equal(eval, ops::ArgMax(eval, mlp(eval, eval_images), 1, DType::kInt32),
+                           eval_labels),
+                DType::kFloat),
       0);
   Node* init = ops::GlobalVariablesInitializer(root);
   if (!root.status().ok()) return Fail(root.status(), "graph");

@@ -144,8 +144,7 @@ absl::Status ServeTask(const TaskConfig& task, const distributed::ServerOptions&
   while (stop_signal == 0) {
     if (!until_training_ends) {
       absl::SleepFor(absl::Milliseconds(200));
-    } else if (server->worker()->WaitForTasksDone(awaited,
-                                                  absl::Now() + absl::Milliseconds(200))) {
+    } else if (server->worker()->WaitForTasksDone(awaited, absl::Now() + absl::Milliseconds(200))) {
       std::fprintf(stderr, "braid: %s: every worker is done; exiting\n",
                    TaskName(task.job, task.index).c_str());
       break;
@@ -166,8 +165,7 @@ absl::StatusOr<std::unique_ptr<ClusterWorker>> ClusterWorker::Start(
       new ClusterWorker(std::move(server), ps_strategy, options.operation_timeout));
 }
 
-absl::StatusOr<std::unique_ptr<Session>> ClusterWorker::MakeSession(
-    std::shared_ptr<Graph> graph) {
+absl::StatusOr<std::unique_ptr<Session>> ClusterWorker::MakeSession(std::shared_ptr<Graph> graph) {
   const TaskConfig& t = task();
   const std::string device = absl::StrCat(TaskName(t.job, t.index), "/device:CPU:0");
   const int num_ps = t.cluster.NumTasks("ps");
@@ -186,9 +184,9 @@ absl::StatusOr<std::unique_ptr<Session>> ClusterWorker::MakeSession(
   options.cluster = t.cluster;
   options.default_device = device;
   options.operation_timeout = timeout_;
-  ASSIGN_OR_RETURN(std::unique_ptr<distributed::MasterSession> session,
-                   distributed::MasterSession::Create(options, server_->worker_cache(),
-                                                      std::move(graph)));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<distributed::MasterSession> session,
+      distributed::MasterSession::Create(options, server_->worker_cache(), std::move(graph)));
   return std::unique_ptr<Session>(std::move(session));
 }
 
@@ -197,8 +195,8 @@ absl::Status ClusterWorker::WaitForOtherWorkers(absl::Duration timeout) {
   if (t.cluster.NumTasks("ps") == 0) return absl::OkStatus();
   std::set<std::string> others = TrainingTasks(t.cluster);
   others.erase(TaskName(t.job, t.index));
-  ASSIGN_OR_RETURN(distributed::WorkerInterface * ps, server_->worker_cache()->GetWorker(
-                                                          TaskName("ps", 0)));
+  ASSIGN_OR_RETURN(distributed::WorkerInterface * ps,
+                   server_->worker_cache()->GetWorker(TaskName("ps", 0)));
   const absl::Time give_up = absl::Now() + timeout;
   std::map<std::string, absl::Time> down_since;  // workers not answering, since when
   bool said = false;

@@ -34,8 +34,7 @@ absl::Status RunServer(const ServerFlags& f) {
 void RegisterServer(CLI::App& app) {
   auto flags = std::make_shared<ServerFlags>();
   CLI::App* cmd = app.add_subcommand(
-      "server",
-      "run one task of a cluster (a gRPC server hosting the worker and master services)");
+      "server", "run one task of a cluster (a gRPC server hosting the worker and master services)");
   cmd->footer(
       "Example, a cluster of one ps and two workers on this machine:\n"
       "  braid server --cluster_spec '{\"ps\": [\"localhost:2222\"], \"worker\": "

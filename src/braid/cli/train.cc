@@ -100,8 +100,8 @@ absl::Status RunTrain(const TrainFlags& f) {
     return ServeTask(*task, server_options, /*until_training_ends=*/true);
   }
   if (task && task->job != "worker" && task->job != "chief") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "braid train runs as a ps, worker or chief task, not as '", task->job, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("braid train runs as a ps, worker or chief task, not as '", task->job, "'"));
   }
   std::unique_ptr<ClusterWorker> worker;
   int num_shards = 1, shard = 0;
@@ -121,10 +121,10 @@ absl::Status RunTrain(const TrainFlags& f) {
   ASSIGN_OR_RETURN(layers::ModelSpec spec, layers::LoadModelSpec(f.model));
   if (!f.optimizer.empty()) spec.optimizer = {{"type", f.optimizer}};
   if (f.learning_rate > 0) spec.optimizer["learning_rate"] = f.learning_rate;
-  ASSIGN_OR_RETURN(TrainData data,
-                   LoadTrainData(f.data, f.test_data, f.data_dir, f.compression, spec.input_shape,
-                                 f.batch_size, static_cast<uint64_t>(f.seed + shard), num_shards,
-                                 shard));
+  ASSIGN_OR_RETURN(
+      TrainData data,
+      LoadTrainData(f.data, f.test_data, f.data_dir, f.compression, spec.input_shape, f.batch_size,
+                    static_cast<uint64_t>(f.seed + shard), num_shards, shard));
   const int64_t steps_per_epoch = (data.train_examples + f.batch_size - 1) / f.batch_size;
   // The global step counts every worker's steps: schedules span them all.
   ASSIGN_OR_RETURN(std::unique_ptr<Optimizer> optimizer,
@@ -139,8 +139,8 @@ absl::Status RunTrain(const TrainFlags& f) {
     compile.make_session = [&](std::shared_ptr<Graph> g) { return worker->MakeSession(g); };
     // The chief initializes below (or restores a checkpoint), unless the
     // variables survived on the ps (a restarted chief goes on from them).
-    compile.init = chief ? layers::CompileOptions::Init::kCaller
-                         : layers::CompileOptions::Init::kWaitForChief;
+    compile.init =
+        chief ? layers::CompileOptions::Init::kCaller : layers::CompileOptions::Init::kWaitForChief;
   }
   std::optional<SyncReplicasOps> sync;
   if (f.sync_replicas) {
@@ -149,9 +149,9 @@ absl::Status RunTrain(const TrainFlags& f) {
           "--sync_replicas needs a cluster (--cluster_spec, TF_CONFIG or --cluster_resolver)");
     }
     if (f.replicas_to_aggregate > num_shards) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--replicas_to_aggregate ", f.replicas_to_aggregate, " is more than the ",
-                       num_shards, " workers of the cluster"));
+      return absl::InvalidArgumentError(absl::StrCat("--replicas_to_aggregate ",
+                                                     f.replicas_to_aggregate, " is more than the ",
+                                                     num_shards, " workers of the cluster"));
     }
     compile.minimize = [&](const Scope& s, Optimizer* opt, Output loss) -> absl::StatusOr<Node*> {
       SyncReplicasOptions o;
@@ -228,8 +228,8 @@ absl::Status RunTrain(const TrainFlags& f) {
   int64_t steps = 0, examples = 0;
   layers::FitOptions fit;
   fit.epochs = f.epochs;
-  fit.initial_epoch = static_cast<int>(std::min(start_step / steps_per_epoch,
-                                                static_cast<int64_t>(f.epochs)));
+  fit.initial_epoch =
+      static_cast<int>(std::min(start_step / steps_per_epoch, static_cast<int64_t>(f.epochs)));
   fit.initial_step = start_step % steps_per_epoch;
   fit.on_step = [&](const layers::StepLog& log) {
     ++steps;

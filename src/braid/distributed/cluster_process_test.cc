@@ -65,8 +65,8 @@ std::vector<Tensor> Train(Session* session, const SpreadModel& m) {
   std::vector<Tensor> out, results;
   EXPECT_TRUE(session->Run({}, {}, {m.init->name()}, &out).ok());
   for (int step = 0; step < 5; ++step) {
-    absl::Status s = session->Run({{m.x.name(), Inputs()}}, {m.loss.name()}, {m.train->name()},
-                                  &out);
+    absl::Status s =
+        session->Run({{m.x.name(), Inputs()}}, {m.loss.name()}, {m.train->name()}, &out);
     EXPECT_TRUE(s.ok()) << s;
     if (!s.ok()) return {};
     results.push_back(out[0]);
@@ -115,8 +115,8 @@ TEST(ClusterProcessTest, PartitionedTrainingMatchesOneProcess) {
   Scope root = Scope::NewRootScope();
   root.graph()->set_seed(3);
   SpreadModel m = BuildSpreadModel(root, /*placed=*/true);
-  auto session = MasterSession::Create(Options(cluster, absl::Seconds(30)), &workers,
-                                       root.graph_ptr());
+  auto session =
+      MasterSession::Create(Options(cluster, absl::Seconds(30)), &workers, root.graph_ptr());
   ASSERT_TRUE(session.ok()) << session.status();
   std::vector<Tensor> distributed = Train(session->get(), m);
   // Every tensor crossed tasks: a and b live on the ps, the matmuls on the
@@ -144,8 +144,8 @@ TEST(ClusterProcessTest, TaskThatIsDownButUnusedDoesNotBlock) {
                                  DType::kFloat, Initializer::Constant(2));
   Output doubled = ops::Mul(root.WithDevice("/job:worker/task:0"), v.value, 2.0f);
   Node* init = ops::GlobalVariablesInitializer(root);
-  auto session = MasterSession::Create(Options(cluster, absl::Seconds(10)), &workers,
-                                       root.graph_ptr());
+  auto session =
+      MasterSession::Create(Options(cluster, absl::Seconds(10)), &workers, root.graph_ptr());
   ASSERT_TRUE(session.ok());
   std::vector<Tensor> out;
   ASSERT_TRUE((*session)->Run({}, {}, {init->name()}, &out).ok());
@@ -172,8 +172,8 @@ TEST(ClusterProcessTest, TaskKilledMidStepGivesUnavailableNamingIt) {
   GrpcWorkerCache workers(cluster.spec(), absl::Seconds(10));
   Scope root = Scope::NewRootScope();
   SlowStep step = BuildSlowStep(root, 40);
-  auto session = MasterSession::Create(Options(cluster, absl::Seconds(10)), &workers,
-                                       root.graph_ptr());
+  auto session =
+      MasterSession::Create(Options(cluster, absl::Seconds(10)), &workers, root.graph_ptr());
   ASSERT_TRUE(session.ok());
   std::vector<Tensor> out;
   ASSERT_TRUE((*session)->Run({}, {step.result.name()}, {}, &out).ok());  // registers, warms up
@@ -201,8 +201,8 @@ TEST(ClusterProcessTest, HungTaskGivesDeadlineExceededNamingIt) {
   GrpcWorkerCache workers(cluster.spec(), absl::Seconds(4));
   Scope root = Scope::NewRootScope();
   SlowStep step = BuildSlowStep(root, 2);
-  auto session = MasterSession::Create(Options(cluster, absl::Seconds(4)), &workers,
-                                       root.graph_ptr());
+  auto session =
+      MasterSession::Create(Options(cluster, absl::Seconds(4)), &workers, root.graph_ptr());
   ASSERT_TRUE(session.ok());
   std::vector<Tensor> out;
   ASSERT_TRUE((*session)->Run({}, {step.result.name()}, {}, &out).ok());
@@ -221,8 +221,8 @@ TEST(ClusterProcessTest, RestartedTaskIsToldApartFromItsEarlierSelf) {
                                  DType::kFloat, Initializer::Constant(1));
   Output plus = ops::Add(root.WithDevice("/job:worker/task:0"), v.value, 1.0f);
   Node* init = ops::GlobalVariablesInitializer(root);
-  auto session = MasterSession::Create(Options(cluster, absl::Seconds(30)), &workers,
-                                       root.graph_ptr());
+  auto session =
+      MasterSession::Create(Options(cluster, absl::Seconds(30)), &workers, root.graph_ptr());
   ASSERT_TRUE(session.ok());
   std::vector<Tensor> out;
   ASSERT_TRUE((*session)->Run({}, {}, {init->name()}, &out).ok());
@@ -266,8 +266,8 @@ TEST(ClusterProcessTest, LargeTensorStreamsBetweenTasks) {
   Output hi = ops::Max(w, big, 0);
   Output tail = ops::Slice(w, big, Tensor::FromVector<int64_t>({elements - 3}),
                            Tensor::FromVector<int64_t>({3}));
-  auto session = MasterSession::Create(Options(cluster, absl::Seconds(120)), &workers,
-                                       root.graph_ptr());
+  auto session =
+      MasterSession::Create(Options(cluster, absl::Seconds(120)), &workers, root.graph_ptr());
   ASSERT_TRUE(session.ok());
   std::vector<Tensor> out;
   absl::Status s = (*session)->Run({}, {lo.name(), hi.name(), tail.name()}, {}, &out);

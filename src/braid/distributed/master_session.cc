@@ -44,8 +44,9 @@ bool IsPeerLoss(const absl::Status& s) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<MasterSession>> MasterSession::Create(
-    MasterSessionOptions options, WorkerCache* workers, std::shared_ptr<Graph> graph) {
+absl::StatusOr<std::unique_ptr<MasterSession>> MasterSession::Create(MasterSessionOptions options,
+                                                                     WorkerCache* workers,
+                                                                     std::shared_ptr<Graph> graph) {
   if (graph == nullptr) return absl::InvalidArgumentError("MasterSession: graph is null");
   PlacerOptions placer;
   for (const auto& [job, addresses] : options.cluster.jobs()) {
@@ -252,8 +253,8 @@ absl::Status MasterSession::BlameSilentTasks(const Plan& plan,
   if (names.empty()) return fallback;
   return absl::DeadlineExceededError(absl::StrCat(
       "the step did not finish within ", absl::FormatDuration(options_.operation_timeout), ": ",
-      absl::StrJoin(names, ", "), names.size() == 1 ? " does" : " do",
-      " not respond (", fallback.message(), ")"));
+      absl::StrJoin(names, ", "), names.size() == 1 ? " does" : " do", " not respond (",
+      fallback.message(), ")"));
 }
 
 void MasterSession::AbortStep(const Plan& plan, int64_t step_id, const absl::Status& status) {

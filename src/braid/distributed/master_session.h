@@ -43,8 +43,7 @@ class MasterSession : public Session {
   ~MasterSession() override;
 
   absl::Status Run(const std::vector<std::pair<std::string, Tensor>>& feeds,
-                   const std::vector<std::string>& fetches,
-                   const std::vector<std::string>& targets,
+                   const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
                    std::vector<Tensor>* outputs) override;
   Graph* graph() override { return graph_.get(); }
   // A remote client's graph grew: `graph` holds every node again (placements
@@ -84,11 +83,11 @@ class MasterSession : public Session {
   const std::string handle_;
 
   std::mutex mu_;
-  std::shared_ptr<Graph> graph_;                            // protected by mu_
-  IncrementalPlacer placer_;                                // protected by mu_
-  std::map<std::string, std::shared_ptr<Plan>> plans_;      // protected by mu_
-  std::map<std::string, uint64_t> incarnations_;            // device -> incarnation; mu_
-  std::set<std::string> sessions_created_;                  // tasks; protected by mu_
+  std::shared_ptr<Graph> graph_;                        // protected by mu_
+  IncrementalPlacer placer_;                            // protected by mu_
+  std::map<std::string, std::shared_ptr<Plan>> plans_;  // protected by mu_
+  std::map<std::string, uint64_t> incarnations_;        // device -> incarnation; mu_
+  std::set<std::string> sessions_created_;              // tasks; protected by mu_
   std::mutex abort_mu_;
   std::vector<std::thread> abort_threads_;  // CleanupStep calls in flight; abort_mu_
 };

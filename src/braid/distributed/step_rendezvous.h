@@ -15,8 +15,7 @@
 
 namespace braid::distributed {
 
-class StepRendezvous : public Rendezvous,
-                       public std::enable_shared_from_this<StepRendezvous> {
+class StepRendezvous : public Rendezvous, public std::enable_shared_from_this<StepRendezvous> {
  public:
   // `task` is this task ("/job:ps/replica:0/task:0"); `workers` reaches the
   // others and must outlive every Recv in flight.

@@ -74,8 +74,8 @@ absl::Status Worker::RegisterGraph(const rpc::RegisterGraphRequest& req,
   std::lock_guard<std::mutex> lock(mu_);
   auto it = sessions_.find(req.session_handle());
   if (it == sessions_.end()) {
-    return absl::NotFoundError(absl::StrCat("RegisterGraph: no session '", req.session_handle(),
-                                            "' on ", task_name_));
+    return absl::NotFoundError(
+        absl::StrCat("RegisterGraph: no session '", req.session_handle(), "' on ", task_name_));
   }
   std::string handle = absl::StrCat("graph_", next_graph_id_++);
   it->second.graphs[handle] = std::move(executor);
@@ -96,8 +96,8 @@ absl::StatusOr<std::shared_ptr<Executor>> Worker::FindGraph(const std::string& s
   auto s = sessions_.find(session);
   if (s == sessions_.end()) {
     // A task that restarted has forgotten the sessions of its earlier self.
-    return absl::AbortedError(absl::StrCat(task_name_, " has no session '", session,
-                                           "' (the task may have restarted)"));
+    return absl::AbortedError(
+        absl::StrCat(task_name_, " has no session '", session, "' (the task may have restarted)"));
   }
   auto g = s->second.graphs.find(graph);
   if (g == s->second.graphs.end()) {
@@ -122,8 +122,9 @@ std::shared_ptr<StepRendezvous> Worker::FindOrCreateStep(int64_t step_id, int ad
         ++s;
       }
     }
-    it = steps_.emplace(step_id, Step{std::make_shared<StepRendezvous>(step_id, task_name_, peers_),
-                                      0, now})
+    it = steps_
+             .emplace(step_id,
+                      Step{std::make_shared<StepRendezvous>(step_id, task_name_, peers_), 0, now})
              .first;
   }
   it->second.last_used = now;

@@ -49,8 +49,7 @@ class Worker {
   // `step_id`; gives up when `cancelled()` turns true (polled) or at
   // `deadline`. Aborted when the key names an earlier incarnation of this
   // task.
-  absl::StatusOr<Tensor> WaitForTensor(int64_t step_id, const std::string& key,
-                                       absl::Time deadline,
+  absl::StatusOr<Tensor> WaitForTensor(int64_t step_id, const std::string& key, absl::Time deadline,
                                        const std::function<bool()>& cancelled);
   void ReportTaskDone(const rpc::ReportTaskDoneRequest& req);
   // Blocks until every task in `tasks` has reported done, or `deadline`.
@@ -80,10 +79,10 @@ class Worker {
 
   std::mutex mu_;
   std::condition_variable done_cv_;
-  std::map<std::string, Session> sessions_;          // protected by mu_
-  absl::flat_hash_map<int64_t, Step> steps_;          // protected by mu_
-  std::set<std::string> done_tasks_;                  // protected by mu_
-  int64_t next_graph_id_ = 1;                         // protected by mu_
+  std::map<std::string, Session> sessions_;   // protected by mu_
+  absl::flat_hash_map<int64_t, Step> steps_;  // protected by mu_
+  std::set<std::string> done_tasks_;          // protected by mu_
+  int64_t next_graph_id_ = 1;                 // protected by mu_
 };
 
 }  // namespace braid::distributed

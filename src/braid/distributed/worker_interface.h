@@ -13,14 +13,14 @@
 
 namespace braid::distributed {
 
-// Every call is synchronous, fails fast when the task does not listen, is
-// bounded by the interface's deadline, and fails
-// with Unavailable (the task is gone), DeadlineExceeded, or the remote error;
-// messages name the task.
+// Every call is synchronous, fails at once when the task does not listen, is
+// bounded by the interface's deadline, and fails with Unavailable (the task
+// is gone), DeadlineExceeded, or the remote error; messages name the task.
 class WorkerInterface {
  public:
   virtual ~WorkerInterface() = default;
-  virtual absl::Status GetStatus(const rpc::GetStatusRequest& req, rpc::GetStatusResponse* resp) = 0;
+  virtual absl::Status GetStatus(const rpc::GetStatusRequest& req,
+                                 rpc::GetStatusResponse* resp) = 0;
   virtual absl::Status CreateWorkerSession(const rpc::CreateWorkerSessionRequest& req) = 0;
   virtual absl::Status DeleteWorkerSession(const rpc::DeleteWorkerSessionRequest& req) = 0;
   virtual absl::Status RegisterGraph(const rpc::RegisterGraphRequest& req,

@@ -25,16 +25,14 @@ absl::Status CheckFeeds(const Graph& graph,
       return absl::InvalidArgumentError(absl::StrCat("feed '", name, "' is an empty tensor"));
     }
     if (value.dtype() != out.dtype()) {
-      return absl::InvalidArgumentError(absl::StrCat("feed '", name, "' has dtype ",
-                                                     DTypeName(value.dtype()),
-                                                     " but the graph expects ",
-                                                     DTypeName(out.dtype())));
+      return absl::InvalidArgumentError(
+          absl::StrCat("feed '", name, "' has dtype ", DTypeName(value.dtype()),
+                       " but the graph expects ", DTypeName(out.dtype())));
     }
     if (!out.shape().IsCompatibleWith(value.shape())) {
-      return absl::InvalidArgumentError(absl::StrCat("feed '", name, "' has shape ",
-                                                     value.shape().DebugString(),
-                                                     " but the graph expects ",
-                                                     out.shape().DebugString()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("feed '", name, "' has shape ", value.shape().DebugString(),
+                       " but the graph expects ", out.shape().DebugString()));
     }
   }
   return absl::OkStatus();

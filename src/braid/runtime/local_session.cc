@@ -6,8 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "braid/base/status_macros.h"
 #include "braid/graph/partition.h"
-#include "braid/runtime/device.h"
 #include "braid/runtime/client_graph.h"
+#include "braid/runtime/device.h"
 #include "braid/runtime/executor.h"
 #include "braid/runtime/local_rendezvous.h"
 #include "braid/runtime/session.h"
@@ -36,8 +36,7 @@ class LocalSession : public Session {
   Graph* graph() override { return graph_.get(); }
 
   absl::Status Run(const std::vector<std::pair<std::string, Tensor>>& feeds,
-                   const std::vector<std::string>& fetches,
-                   const std::vector<std::string>& targets,
+                   const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
                    std::vector<Tensor>* outputs) override {
     std::vector<std::string> feed_names;
     for (const auto& f : feeds) feed_names.push_back(f.first);

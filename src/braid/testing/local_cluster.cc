@@ -21,9 +21,8 @@ std::string LocalCluster::BraidBinary() {
   return (self.parent_path() / ".." / ".." / "bin" / "braid").lexically_normal().string();
 }
 
-LocalCluster::LocalCluster(
-    const std::map<std::string, int>& jobs,
-    const std::vector<std::pair<std::string, int>>& not_started) {
+LocalCluster::LocalCluster(const std::map<std::string, int>& jobs,
+                           const std::vector<std::pair<std::string, int>>& not_started) {
   int total = 0;
   for (const auto& [job, n] : jobs) total += n;
   absl::StatusOr<std::vector<int>> free = FreePorts("127.0.0.1", total);
@@ -62,8 +61,8 @@ void LocalCluster::Start(const std::string& job, int index) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     // One thread each keeps a cluster of several tasks from oversubscribing
     // the test machine's cores.
-    execl(binary.c_str(), binary.c_str(), "server", "--cluster_spec", cluster.c_str(),
-          "--job_name", job.c_str(), "--task_index", task.c_str(), "--inter_op_threads", "2",
+    execl(binary.c_str(), binary.c_str(), "server", "--cluster_spec", cluster.c_str(), "--job_name",
+          job.c_str(), "--task_index", task.c_str(), "--inter_op_threads", "2",
           "--intra_op_threads", "1", static_cast<char*>(nullptr));
     std::perror("exec braid");
     _exit(127);

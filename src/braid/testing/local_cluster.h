@@ -19,12 +19,12 @@ class LocalCluster {
   // jobs: name -> number of tasks. Tasks in `not_started` get an address but
   // no process (a task that is down).
   explicit LocalCluster(const std::map<std::string, int>& jobs,
-                               const std::vector<std::pair<std::string, int>>& not_started = {});
+                        const std::vector<std::pair<std::string, int>>& not_started = {});
   ~LocalCluster();
 
   const ClusterSpec& spec() const { return spec_; }
   void Start(const std::string& job, int index);
-  void Kill(const std::string& job, int index);          // SIGKILL, and reap
+  void Kill(const std::string& job, int index);  // SIGKILL, and reap
   void Signal(const std::string& job, int index, int sig);
 
   // The braid binary: $BRAID_BINARY, else bin/braid of this build tree.

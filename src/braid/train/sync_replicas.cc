@@ -9,20 +9,17 @@
 namespace braid {
 
 absl::StatusOr<SyncReplicasOps> BuildSyncReplicas(const Scope& scope, Optimizer* optimizer,
-                                                  Output loss,
-                                                  const SyncReplicasOptions& options) {
+                                                  Output loss, const SyncReplicasOptions& options) {
   const int total = options.total_num_replicas;
-  const int aggregate =
-      options.replicas_to_aggregate > 0 ? options.replicas_to_aggregate : total;
+  const int aggregate = options.replicas_to_aggregate > 0 ? options.replicas_to_aggregate : total;
   if (total < 1 || aggregate > total) {
     return absl::InvalidArgumentError(absl::StrCat(
         "sync replicas: replicas_to_aggregate (", aggregate,
         ") must be in [1, total_num_replicas] and total_num_replicas (", total, ") >= 1"));
   }
   if (options.replica_index < 0 || options.replica_index >= total) {
-    return absl::InvalidArgumentError(absl::StrCat("sync replicas: replica_index ",
-                                                   options.replica_index, " is outside [0, ",
-                                                   total, ")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "sync replicas: replica_index ", options.replica_index, " is outside [0, ", total, ")"));
   }
   Scope s = scope.NewSubScope("sync_replicas");
   std::vector<GradAndVar> grads;
@@ -65,9 +62,9 @@ absl::StatusOr<SyncReplicasOps> BuildSyncReplicas(const Scope& scope, Optimizer*
   }
   Node* arrive = ops::SyncBarrierArrive(beside_step.WithControlDependencies(pushes), barrier,
                                         local_step, options.replica_index);
-  Output next_step = ops::SyncStepWaitNewer(
-      beside_step.WithControlDependencies(std::vector<Node*>{arrive}), notice, local_step,
-      options.timeout_ms);
+  Output next_step =
+      ops::SyncStepWaitNewer(beside_step.WithControlDependencies(std::vector<Node*>{arrive}),
+                             notice, local_step, options.timeout_ms);
   out.train_op = ops::Group(s.WithOpName("train_op"),
                             {ops::AssignVariableOp(local, local_step_handle, next_step)});
 
@@ -76,8 +73,8 @@ absl::StatusOr<SyncReplicasOps> BuildSyncReplicas(const Scope& scope, Optimizer*
   Output closed = ops::SyncBarrierWait(beside_step, barrier, aggregate, options.timeout_ms);
   std::vector<GradAndVar> means;
   for (const auto& [acc, var] : accumulators) {
-    Scope beside_var = s.ColocateWith(var.handle)
-                           .WithControlDependencies(std::vector<Output>{closed});
+    Scope beside_var =
+        s.ColocateWith(var.handle).WithControlDependencies(std::vector<Output>{closed});
     means.emplace_back(ops::AccumulatorTakeGradient(beside_var, acc), var);
   }
   auto apply = optimizer->ApplyGradients(s, means);

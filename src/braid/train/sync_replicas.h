@@ -39,18 +39,17 @@ struct SyncReplicasOptions {
 };
 
 struct SyncReplicasOps {
-  Node* train_op = nullptr;          // every worker, every step
-  Node* chief_update_op = nullptr;   // the chief, in a loop of its own
+  Node* train_op = nullptr;         // every worker, every step
+  Node* chief_update_op = nullptr;  // the chief, in a loop of its own
   // The chief, when its training ends: ends its update loop (Cancelled) and
   // the other workers' training (their next step fails with OutOfRange).
   Node* close_op = nullptr;
-  Node* local_init_op = nullptr;     // every worker, once, before training
-  Output dropped;                    // stale gradients dropped so far (int64)
+  Node* local_init_op = nullptr;  // every worker, once, before training
+  Output dropped;                 // stale gradients dropped so far (int64)
 };
 
 // InvalidArgument for counts out of range (naming them).
 absl::StatusOr<SyncReplicasOps> BuildSyncReplicas(const Scope& scope, Optimizer* optimizer,
-                                                  Output loss,
-                                                  const SyncReplicasOptions& options);
+                                                  Output loss, const SyncReplicasOptions& options);
 
 }  // namespace braid

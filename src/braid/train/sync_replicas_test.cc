@@ -36,8 +36,7 @@ struct Replica {
           int aggregate, int64_t timeout_ms) {
     const std::string device = "/job:worker/task:" + std::to_string(index);
     Scope ps = root.WithDevice("/job:ps/task:0");
-    Variable var = ops::MakeVariable(ps, "w", TensorShape{4}, DType::kFloat,
-                                     Initializer::Zeros());
+    Variable var = ops::MakeVariable(ps, "w", TensorShape{4}, DType::kFloat, Initializer::Zeros());
     w = var.value;
     global_step = GetOrCreateGlobalStep(ps).value;
     Scope here = root.WithDevice(device);

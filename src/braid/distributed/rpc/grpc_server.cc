@@ -140,9 +140,8 @@ class MasterServiceImpl final : public rpc::MasterService::Service {
       feeds.emplace_back(f.name(), *std::move(t));
     }
     std::vector<Tensor> outputs;
-    absl::Status s = (*session)->Run(
-        feeds, {req->fetch().begin(), req->fetch().end()},
-        {req->target().begin(), req->target().end()}, &outputs);
+    absl::Status s = (*session)->Run(feeds, {req->fetch().begin(), req->fetch().end()},
+                                     {req->target().begin(), req->target().end()}, &outputs);
     if (!s.ok()) return ToGrpc(s);
     for (const Tensor& t : outputs) TensorToProto(t, resp->add_tensor());
     return grpc::Status::OK;
@@ -159,8 +158,8 @@ class MasterServiceImpl final : public rpc::MasterService::Service {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = sessions_.find(handle);
     if (it == sessions_.end()) {
-      return absl::NotFoundError(absl::StrCat("no master session '", handle,
-                                              "' (closed, or the task restarted)"));
+      return absl::NotFoundError(
+          absl::StrCat("no master session '", handle, "' (closed, or the task restarted)"));
     }
     return it->second;
   }
@@ -170,7 +169,7 @@ class MasterServiceImpl final : public rpc::MasterService::Service {
   const absl::Duration timeout_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<MasterSession>> sessions_;  // protected by mu_
-  int64_t next_id_ = 1;                                              // protected by mu_
+  int64_t next_id_ = 1;                                             // protected by mu_
 };
 
 }  // namespace
@@ -205,8 +204,8 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const TaskConfig& 
   builder.RegisterService(&impl->master_service);
   impl->server = builder.BuildAndStart();
   if (impl->server == nullptr || bound_port == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on port ", port, " for task /job:",
-                                               task.job, "/task:", task.index,
+    return absl::UnavailableError(absl::StrCat("cannot listen on port ", port,
+                                               " for task /job:", task.job, "/task:", task.index,
                                                " (is the port in use?)"));
   }
   impl->address = address;

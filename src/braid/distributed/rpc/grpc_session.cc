@@ -35,8 +35,7 @@ class GrpcSession : public Session {
   Graph* graph() override { return graph_.get(); }
 
   absl::Status Run(const std::vector<std::pair<std::string, Tensor>>& feeds,
-                   const std::vector<std::string>& fetches,
-                   const std::vector<std::string>& targets,
+                   const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
                    std::vector<Tensor>* outputs) override {
     std::lock_guard<std::mutex> lock(mu_);
     RETURN_IF_ERROR(SyncGraph());
@@ -103,8 +102,8 @@ absl::StatusOr<std::unique_ptr<Session>> NewGrpcSession(const std::string& targe
   std::string address = target;
   if (absl::StartsWith(address, "grpc://")) address = address.substr(7);
   if (address.empty() || address.find(':') == std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "session target '", target, "' is not of the form grpc://host:port"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("session target '", target, "' is not of the form grpc://host:port"));
   }
   return std::unique_ptr<Session>(new GrpcSession(address, std::move(graph), timeout));
 }

@@ -9,7 +9,7 @@ namespace {
 absl::Status GradientShapeFromHandle(InferenceContext& c) {
   const Node& handle = *c.node().input(0).node;
   c.set_output(0, handle.op() == "GradientAccumulator" ? handle.attr<TensorShape>("shape")
-                                                        : TensorShape::UnknownRank());
+                                                       : TensorShape::UnknownRank());
   return absl::OkStatus();
 }
 
@@ -102,8 +102,7 @@ Output GradientAccumulator(const Scope& scope, const std::string& shared_name,
                            const TensorShape& shape) {
   return scope.AddOp("GradientAccumulator", {}, {{"shape", shape}, {"shared_name", shared_name}});
 }
-Node* AccumulatorApplyGradient(const Scope& scope, Input handle, Input local_step,
-                               Input gradient) {
+Node* AccumulatorApplyGradient(const Scope& scope, Input handle, Input local_step, Input gradient) {
   return scope.AddNode("AccumulatorApplyGradient", {handle, local_step, gradient});
 }
 Output AccumulatorTakeGradient(const Scope& scope, Input handle) {

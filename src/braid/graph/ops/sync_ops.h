@@ -30,8 +30,7 @@ Output GradientAccumulator(const Scope& scope, const std::string& shared_name,
                            const TensorShape& shape);
 // Adds `gradient`, computed at `local_step`, to the sum; drops it when
 // `local_step` is older than the accumulator's step.
-Node* AccumulatorApplyGradient(const Scope& scope, Input handle, Input local_step,
-                               Input gradient);
+Node* AccumulatorApplyGradient(const Scope& scope, Input handle, Input local_step, Input gradient);
 // The mean of the gradients summed for the current step (at least one must
 // be there: take after the barrier); then an empty sum for the next step.
 Output AccumulatorTakeGradient(const Scope& scope, Input handle);

@@ -17,8 +17,8 @@ class GradientAccumulatorResource : public ResourceBase {
  public:
   std::string DebugString() const override { return "gradient accumulator"; }
   std::mutex mu;
-  int64_t step = 0;  // protected by mu
-  Tensor sum;        // protected by mu; uninitialized while empty
+  int64_t step = 0;   // protected by mu
+  Tensor sum;         // protected by mu; uninitialized while empty
   int64_t count = 0;  // protected by mu
 };
 
@@ -35,10 +35,10 @@ class SyncBarrierResource : public WaitableResource {
   explicit SyncBarrierResource(int64_t total) : total_replicas(total) {}
   std::string DebugString() const override { return "sync barrier"; }
   const int64_t total_replicas;
-  int64_t step = 0;                // protected by mu
-  std::set<int32_t> arrived;       // this step's replicas; protected by mu
-  int64_t count = 0;               // arrivals this step (a replica may come twice); mu
-  int64_t dropped = 0;             // stale arrivals; protected by mu
+  int64_t step = 0;           // protected by mu
+  std::set<int32_t> arrived;  // this step's replicas; protected by mu
+  int64_t count = 0;          // arrivals this step (a replica may come twice); mu
+  int64_t dropped = 0;        // stale arrivals; protected by mu
 };
 
 class SyncStepNoticeResource : public WaitableResource {
@@ -82,8 +82,7 @@ class ResourceHandleOp : public OpKernel {
 BRAID_REGISTER_KERNEL(KernelDefBuilder("GradientAccumulator"),
                       ResourceHandleOp<GradientAccumulatorResource>);
 BRAID_REGISTER_KERNEL(KernelDefBuilder("SyncBarrier"), ResourceHandleOp<SyncBarrierResource>);
-BRAID_REGISTER_KERNEL(KernelDefBuilder("SyncStepNotice"),
-                      ResourceHandleOp<SyncStepNoticeResource>);
+BRAID_REGISTER_KERNEL(KernelDefBuilder("SyncStepNotice"), ResourceHandleOp<SyncStepNoticeResource>);
 
 template <typename T>
 absl::StatusOr<std::shared_ptr<T>> Lookup(OpKernelContext* ctx) {
@@ -135,9 +134,9 @@ class AccumulatorTakeGradientOp : public OpKernel {
     GradientAccumulatorResource& a = **acc;
     std::lock_guard<std::mutex> lock(a.mu);
     OP_REQUIRES(ctx, a.count > 0,
-                absl::FailedPreconditionError(absl::StrCat(
-                    "accumulator '", HandleName(ctx), "' holds no gradient for step ", a.step,
-                    " (take only after the sync barrier)")));
+                absl::FailedPreconditionError(absl::StrCat("accumulator '", HandleName(ctx),
+                                                           "' holds no gradient for step ", a.step,
+                                                           " (take only after the sync barrier)")));
     Tensor mean = std::move(a.sum);
     const float scale = 1.0f / static_cast<float>(a.count);
     float* m = mean.data<float>();
@@ -212,26 +211,28 @@ class SyncBarrierWaitOp : public AsyncOpKernel {
     }
     const int64_t required = ctx->input(1).data<int32_t>()[0];
     const std::string name = HandleName(ctx);
-    WaitOffThread(ctx, std::move(done), [b = *barrier, required, name,
-                                         timeout = timeout_ms_]() -> absl::StatusOr<Tensor> {
-      std::unique_lock<std::mutex> lock(b->mu);
-      if (!WaitFor(b->cv, lock, timeout, [&] { return b->closed || b->count >= required; })) {
-        std::vector<int32_t> missing;
-        for (int32_t r = 0; r < b->total_replicas; ++r)
-          if (!b->arrived.count(r)) missing.push_back(r);
-        return absl::DeadlineExceededError(absl::StrCat(
-            "sync barrier '", name, "': ", b->count, " of the ", required,
-            " gradients needed for step ", b->step, " arrived within ", timeout,
-            " ms; nothing yet from replica(s) ", absl::StrJoin(missing, ", "),
-            " (worker task indices; is a worker down?)"));
-      }
-      if (b->closed) return absl::CancelledError(absl::StrCat("sync barrier '", name, "' closed"));
-      Tensor closed = Tensor::Scalar<int64_t>(b->step);
-      ++b->step;
-      b->count = 0;
-      b->arrived.clear();
-      return closed;
-    });
+    WaitOffThread(
+        ctx, std::move(done),
+        [b = *barrier, required, name, timeout = timeout_ms_]() -> absl::StatusOr<Tensor> {
+          std::unique_lock<std::mutex> lock(b->mu);
+          if (!WaitFor(b->cv, lock, timeout, [&] { return b->closed || b->count >= required; })) {
+            std::vector<int32_t> missing;
+            for (int32_t r = 0; r < b->total_replicas; ++r)
+              if (!b->arrived.count(r)) missing.push_back(r);
+            return absl::DeadlineExceededError(
+                absl::StrCat("sync barrier '", name, "': ", b->count, " of the ", required,
+                             " gradients needed for step ", b->step, " arrived within ", timeout,
+                             " ms; nothing yet from replica(s) ", absl::StrJoin(missing, ", "),
+                             " (worker task indices; is a worker down?)"));
+          }
+          if (b->closed)
+            return absl::CancelledError(absl::StrCat("sync barrier '", name, "' closed"));
+          Tensor closed = Tensor::Scalar<int64_t>(b->step);
+          ++b->step;
+          b->count = 0;
+          b->arrived.clear();
+          return closed;
+        });
   }
 
  private:
@@ -301,14 +302,13 @@ class SyncStepWaitNewerOp : public AsyncOpKernel {
                     std::unique_lock<std::mutex> lock(n->mu);
                     if (!WaitFor(n->cv, lock, timeout,
                                  [&] { return n->closed || n->published > local_step; })) {
-                      return absl::DeadlineExceededError(absl::StrCat(
-                          "no update of sync step ", local_step, " within ", timeout,
-                          " ms: is the chief, or another worker it waits for, down?"));
+                      return absl::DeadlineExceededError(
+                          absl::StrCat("no update of sync step ", local_step, " within ", timeout,
+                                       " ms: is the chief, or another worker it waits for, down?"));
                     }
                     if (n->published <= local_step) {
                       return absl::OutOfRangeError(absl::StrCat(
-                          "the chief ended the synchronous training at sync step ",
-                          n->published));
+                          "the chief ended the synchronous training at sync step ", n->published));
                     }
                     return Tensor::Scalar<int64_t>(n->published);
                   });
