@@ -120,6 +120,10 @@ absl::Status MasterSession::LearnIncarnations(const std::set<std::string>& tasks
 
 void MasterSession::ForgetRegistrations() {
   std::lock_guard<std::mutex> lock(mu_);
+  ForgetRegistrationsLocked();
+}
+
+void MasterSession::ForgetRegistrationsLocked() {
   plans_.clear();
   incarnations_.clear();
   sessions_created_.clear();
@@ -177,10 +181,7 @@ absl::Status MasterSession::Run(const std::vector<std::pair<std::string, Tensor>
     if (it == plans_.end() || it->second->num_nodes != graph_->num_nodes()) {
       absl::StatusOr<std::shared_ptr<Plan>> built = BuildPlan(feed_names, fetches, targets);
       if (!built.ok()) {
-        if (IsPeerLoss(built.status())) {
-          incarnations_.clear();
-          sessions_created_.clear();
-        }
+        if (IsPeerLoss(built.status())) ForgetRegistrationsLocked();
         return built.status();
       }
       it = plans_.insert_or_assign(key, *std::move(built)).first;

@@ -72,6 +72,7 @@ class MasterSession : public Session {
   // Drops what a restarted or vanished task invalidated; the next Run
   // re-registers its partitions.
   void ForgetRegistrations();
+  void ForgetRegistrationsLocked();  // REQUIRES: mu_ held
   void AbortStep(const Plan& plan, int64_t step_id, const absl::Status& status);
   // For a step that timed out: DeadlineExceeded naming the tasks that do not
   // answer at all, or `fallback` when every one does.
