@@ -190,6 +190,42 @@ def test_sync_backup_worker_gradients_are_dropped_and_reported(tmp_path):
     assert metrics["steps"] == 157, metrics  # 20,000 examples, batch 128
 
 
+@pytest.mark.parametrize("bound", [0, 2])
+def test_bounded_staleness_holds_the_fast_worker_back(tmp_path, bound):
+    # Worker 1 sleeps after every step; worker 0 (the chief) may run at most
+    # `bound` steps ahead of it. Worker 0 measures its lead apart from the
+    # gate: the steps it took against the global step's count of the others'.
+    r, metrics = launch_train(tmp_path, 1, 2, "--model", "mlp", "--epochs", "1",
+                              "--max_staleness", str(bound), "--test_slow_replica", "1",
+                              "--test_step_delay_ms", "15", "--log_step_count_steps", "0")
+    staleness = metrics["staleness"]
+    assert staleness["max_steps_ahead_of_others_mean"] <= bound, staleness
+    assert 0 <= staleness["max_lead"] <= bound, staleness
+    assert metrics["global_step"] == 2 * 235, metrics
+    assert metrics["test_accuracy"] >= 0.80, metrics
+
+
+def test_a_loose_staleness_bound_lets_the_fast_worker_run_ahead(tmp_path):
+    # The same measurement with a bound that never binds: the fast worker is
+    # far ahead, so the test above would see a broken gate.
+    _, metrics = launch_train(tmp_path, 1, 2, "--model", "mlp", "--epochs", "1",
+                              "--max_staleness", "1000", "--test_slow_replica", "1",
+                              "--test_step_delay_ms", "15", "--log_step_count_steps", "0")
+    assert metrics["staleness"]["max_steps_ahead_of_others_mean"] > 20, metrics
+
+
+def test_max_staleness_needs_a_ps_and_excludes_sync(tmp_path):
+    r = subprocess.run([str(BRAID), "train", "--max_staleness", "1"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode != 0
+    assert "--max_staleness needs a cluster with a ps task" in r.stderr, r.stderr
+    r = subprocess.run([str(BRAID), "launch", "--ps", "1", "--workers", "1", "--", "braid",
+                        "train", "--max_staleness", "1", "--sync_replicas"],
+                       capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert r.returncode != 0
+    assert "--max_staleness and --sync_replicas exclude each other" in r.stderr, r.stderr
+
+
 @pytest.mark.slow
 def test_cnn_sync_reaches_090(tmp_path):
     _, metrics = launch_train(tmp_path, 1, 2, "--model", "cnn", "--epochs", "3",

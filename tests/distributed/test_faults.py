@@ -125,3 +125,167 @@ def test_a_worker_killed_mid_training_is_restarted_and_rejoins(tmp_path):
     # stopped nothing.
     assert "[ps:0] braid: /job:ps/replica:0/task:0: every worker is done; exiting" in err, log
     assert "braid launch: stopped" not in err and "braid launch: killed" not in err, log
+
+
+def committed_step(ckpt_dir):
+    """The global step of the newest committed checkpoint in `ckpt_dir`, or -1."""
+    try:
+        index = (ckpt_dir / "checkpoint").read_text()
+    except OSError:
+        return -1
+    for line in index.splitlines():
+        if line.startswith("model_checkpoint_path:"):
+            return int(line.split('"')[1].rsplit("-", 1)[1])
+    return -1
+
+
+def test_a_ps_killed_mid_training_is_restored_from_the_last_checkpoint(tmp_path):
+    metrics, ckpt = tmp_path / "metrics.json", tmp_path / "ckpt"
+    launch = Launch(["--ps", "1", "--workers", "2", "--grace_seconds", "60",
+                     "--restart_on_failure", "--", "braid", "train", "--model", "mlp",
+                     "--epochs", "3", "--checkpoint_dir", str(ckpt),
+                     "--save_checkpoints_steps", "200", "--metrics_json", str(metrics)],
+                    cwd=tmp_path)
+    try:
+        deadline = time.time() + 300
+        while committed_step(ckpt) < 400 and time.time() < deadline and launch.proc.poll() is None:
+            time.sleep(0.05)
+        before_kill = committed_step(ckpt)
+        assert before_kill >= 400, "\n".join(launch.out[-30:] + launch.err[-30:])
+        os.kill(task_pid(launch.proc.pid, "ps", 0), signal.SIGKILL)
+    except BaseException:
+        launch.stop()
+        raise
+    code, out, err = launch.finish(timeout=900)
+    log = out[-4000:] + "\n" + err[-4000:]
+    assert code == 0, log
+    assert ("braid launch: ps:0 was killed by signal 9 (Killed); restarting it (1 of 3)"
+            in err.splitlines()), log
+    # Both workers saw the ps go, waited for it and went on in the same process.
+    for w in ("worker:0", "worker:1"):
+        assert f"[{w}] braid: lost a task of the session" in err, log
+        assert f"[{w}] braid: session recovered after" in err, log
+        assert out.count(f"[{w}] training mlp") == 1, log
+    result = json.loads(metrics.read_text())
+    # The chief restored the restarted ps from the newest committed checkpoint:
+    # at or after the one there was when the ps died, never an older one.
+    assert result["recoveries"] == 1, result
+    assert len(result["restored_global_steps"]) == 1, result
+    restored = result["restored_global_steps"][0]
+    assert restored >= before_kill, (restored, before_kill)
+    assert f"[worker:0] resumed from {ckpt}/ckpt-{restored} (global step {restored})" in out, log
+    # The updates since that checkpoint are lost, the workers' steps are not:
+    # both finished their 3 epochs, so the global step ends below 2 * 705.
+    assert "[worker:0] epoch 3/3:" in out and "[worker:1] epoch 3/3:" in out, log
+    assert restored < result["global_step"] < 2 * 3 * 235, result
+    assert result["test_accuracy"] >= 0.80, result
+    assert "braid launch: stopped" not in err and "braid launch: killed" not in err, log
+
+
+def free_ports(n):
+    import socket
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def wait_for_text(path, text, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if path.exists() and text in path.read_text():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"no {text!r} in {path} within {timeout} s")
+
+
+def test_a_worker_killed_in_sync_training_without_backups_ends_it_with_a_clear_error(tmp_path):
+    # Started by hand, not by braid launch (which would stop the others at
+    # once): what do the chief and the ps do when a worker they wait for dies?
+    ps_port, w0_port, w1_port = free_ports(3)
+    cluster = json.dumps({"ps": [f"127.0.0.1:{ps_port}"],
+                          "worker": [f"127.0.0.1:{w0_port}", f"127.0.0.1:{w1_port}"]})
+    train = [str(BRAID), "train", "--model", "mlp", "--epochs", "3", "--sync_replicas",
+             "--operation_timeout_ms", "8000", "--log_step_count_steps", "0"]
+    procs, logs = {}, {}
+    env = dict(os.environ)
+    env.pop("TF_CONFIG", None)
+    try:
+        for job, index in [("ps", 0), ("worker", 0), ("worker", 1)]:
+            name = f"{job}{index}"
+            logs[name] = tmp_path / f"{name}.log"
+            procs[name] = subprocess.Popen(
+                train + ["--cluster_spec", cluster, "--job_name", job, "--task_index", str(index)],
+                stdout=logs[name].open("w"), stderr=subprocess.STDOUT, cwd=tmp_path, env=env)
+        wait_for_text(logs["worker1"], "epoch 1/3 step", timeout=300)
+        time.sleep(1)
+        procs["worker1"].kill()
+        # The chief's step waits for worker 1's gradients at most the barrier's
+        # timeout (6 s here), then fails naming it: no hang.
+        code = procs["worker0"].wait(120)
+        chief_log = logs["worker0"].read_text()
+        assert code != 0, chief_log
+        assert "nothing yet from replica(s) 1" in chief_log, chief_log[-3000:]
+        # The ps waits for the dead worker only until it counts as gone.
+        assert procs["ps0"].wait(120) == 0
+        ps_log = logs["ps0"].read_text()
+        assert ("every worker is done but /job:worker/replica:0/task:1, which is gone; exiting"
+                in ps_log), ps_log
+    finally:
+        for p in procs.values():
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+def test_a_worker_killed_in_sync_training_rejoins_after_its_restart(tmp_path):
+    metrics = tmp_path / "metrics.json"
+    launch = Launch(["--ps", "1", "--workers", "2", "--grace_seconds", "60",
+                     "--restart_on_failure", "--", "braid", "train", "--model", "mlp",
+                     "--epochs", "2", "--sync_replicas", "--metrics_json", str(metrics)],
+                    cwd=tmp_path)
+    try:
+        launch.wait_for_line("[worker:1] epoch 1/2 step", timeout=300)
+        time.sleep(1)
+        os.kill(task_pid(launch.proc.pid, "worker", 1), signal.SIGKILL)
+    except BaseException:
+        launch.stop()
+        raise
+    code, out, err = launch.finish(timeout=900)
+    log = out[-4000:] + "\n" + err[-4000:]
+    assert code == 0, log
+    assert ("braid launch: worker:1 was killed by signal 9 (Killed); restarting it (1 of 3)"
+            in err.splitlines()), log
+    # The chief waited for the restarted worker's gradients and went on.
+    assert out.count("[worker:1] training mlp") == 2, log
+    result = json.loads(metrics.read_text())
+    assert result["global_step"] == 2 * 235, result  # every aggregated step, once
+    assert result["test_accuracy"] >= 0.80, result
+
+
+def test_the_chief_killed_while_writing_a_checkpoint_leaves_the_previous_one_intact(tmp_path):
+    ckpt = tmp_path / "ckpt"
+    train = ["braid", "train", "--model", "mlp", "--epochs", "1", "--checkpoint_dir", str(ckpt),
+             "--save_checkpoints_steps", "100", "--log_step_count_steps", "0"]
+    launch = [str(BRAID), "launch", "--ps", "1", "--workers", "2", "--"]
+    # The chief kills itself with SIGKILL in its second checkpoint, after the
+    # shards are written and before the manifest commits them.
+    r = subprocess.run(launch + train + ["--test_kill_in_checkpoint", "2"], capture_output=True,
+                       text=True, timeout=600, cwd=tmp_path)
+    assert r.returncode == 128 + 9, r.stdout[-3000:] + r.stderr[-3000:]
+    assert "[worker:0] testing: killed while writing checkpoint 2" in r.stdout
+    first = committed_step(ckpt)
+    assert 100 <= first < 200, (ckpt / "checkpoint").read_text()
+    # The second checkpoint's shard is there, uncommitted.
+    shards = sorted(p.name for p in ckpt.glob("ckpt-*.shard-*"))
+    manifests = sorted(p.name for p in ckpt.glob("ckpt-*.manifest"))
+    assert len(shards) == 2 and manifests == [f"ckpt-{first}.manifest"], (shards, manifests)
+    # The first is intact: a new run restores it (checking every CRC) and
+    # trains on from there.
+    r = subprocess.run(launch + train, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert f"[worker:0] resumed from {ckpt}/ckpt-{first} (global step {first})" in r.stdout
+    assert committed_step(ckpt) > first

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "braid/base/status_macros.h"
 #include "braid/distributed/cluster_resolver.h"
 #include "braid/distributed/master_session.h"
@@ -30,6 +31,28 @@ std::set<std::string> TrainingTasks(const distributed::ClusterSpec& cluster) {
     for (int i = 0; i < cluster.NumTasks(job); ++i) tasks.insert(TaskName(job, i));
   return tasks;
 }
+
+// Which tasks are gone: a task that does not answer may be restarting (braid
+// launch --restart_on_failure), so it counts as gone only after kGoneAfter
+// of not answering.
+class GoneTasks {
+ public:
+  explicit GoneTasks(distributed::WorkerCache* workers) : workers_(workers) {}
+  bool Gone(const std::string& task) {
+    constexpr absl::Duration kGoneAfter = absl::Seconds(15);
+    absl::StatusOr<distributed::WorkerInterface*> w = workers_->GetWorker(task);
+    rpc::GetStatusResponse ignored;
+    if (!w.ok() || !absl::IsUnavailable((*w)->GetStatus({}, &ignored))) {
+      down_since_.erase(task);
+      return false;
+    }
+    return absl::Now() - down_since_.try_emplace(task, absl::Now()).first->second > kGoneAfter;
+  }
+
+ private:
+  distributed::WorkerCache* const workers_;
+  std::map<std::string, absl::Time> down_since_;
+};
 
 }  // namespace
 
@@ -140,13 +163,32 @@ absl::Status ServeTask(const TaskConfig& task, const distributed::ServerOptions&
   std::signal(SIGTERM, OnStopSignal);
   std::fprintf(stderr, "braid: %s serving at %s\n", TaskName(task.job, task.index).c_str(),
                server->target().c_str());
-  std::set<std::string> awaited = TrainingTasks(task.cluster);
+  const std::set<std::string> awaited = TrainingTasks(task.cluster);
+  GoneTasks gone(server->worker_cache());
   while (stop_signal == 0) {
     if (!until_training_ends) {
       absl::SleepFor(absl::Milliseconds(200));
-    } else if (server->worker()->WaitForTasksDone(awaited, absl::Now() + absl::Milliseconds(200))) {
+      continue;
+    }
+    if (server->worker()->WaitForTasksDone(awaited, absl::Now() + absl::Seconds(1))) {
       std::fprintf(stderr, "braid: %s: every worker is done; exiting\n",
                    TaskName(task.job, task.index).c_str());
+      break;
+    }
+    // Once the training has ended for some, a task that died and stays dead
+    // would hold this ps forever: it is not waited for.
+    rpc::GetStatusResponse status;
+    server->worker()->GetStatus(&status);
+    if (status.done_task_size() == 0) continue;
+    std::set<std::string> missing = awaited;
+    for (const std::string& t : status.done_task()) missing.erase(t);
+    std::vector<std::string> gone_tasks;
+    for (const std::string& t : missing)
+      if (gone.Gone(t)) gone_tasks.push_back(t);
+    if (!missing.empty() && gone_tasks.size() == missing.size()) {
+      std::fprintf(stderr, "braid: %s: every worker is done but %s, which %s gone; exiting\n",
+                   TaskName(task.job, task.index).c_str(), absl::StrJoin(gone_tasks, ", ").c_str(),
+                   gone_tasks.size() == 1 ? "is" : "are");
       break;
     }
   }
@@ -165,11 +207,12 @@ absl::StatusOr<std::unique_ptr<ClusterWorker>> ClusterWorker::Start(
       new ClusterWorker(std::move(server), ps_strategy, options.operation_timeout));
 }
 
-absl::StatusOr<std::unique_ptr<Session>> ClusterWorker::MakeSession(std::shared_ptr<Graph> graph) {
+absl::StatusOr<std::unique_ptr<Session>> ClusterWorker::MakeSession(std::shared_ptr<Graph> graph,
+                                                                    bool place_variables) {
   const TaskConfig& t = task();
   const std::string device = absl::StrCat(TaskName(t.job, t.index), "/device:CPU:0");
   const int num_ps = t.cluster.NumTasks("ps");
-  if (num_ps > 0) {
+  if (num_ps > 0 && place_variables) {
     ReplicaDeviceSetterOptions ps;
     ps.num_ps_tasks = num_ps;
     ps.strategy = ps_strategy_ == "round_robin"
@@ -198,29 +241,20 @@ absl::Status ClusterWorker::WaitForOtherWorkers(absl::Duration timeout) {
   ASSIGN_OR_RETURN(distributed::WorkerInterface * ps,
                    server_->worker_cache()->GetWorker(TaskName("ps", 0)));
   const absl::Time give_up = absl::Now() + timeout;
-  std::map<std::string, absl::Time> down_since;  // workers not answering, since when
+  GoneTasks gone(server_->worker_cache());
   bool said = false;
   while (!others.empty()) {
     rpc::GetStatusResponse status;
     RETURN_IF_ERROR(ps->GetStatus({}, &status));
     for (const std::string& done : status.done_task()) others.erase(done);
-    // A worker that is gone will never report; do not wait for it. One that
-    // is down only briefly may be restarting (braid launch
-    // --restart_on_failure): it counts as gone after kGoneAfter down.
-    constexpr absl::Duration kGoneAfter = absl::Seconds(15);
+    // A worker that is gone will never report; do not wait for it.
     for (auto it = others.begin(); it != others.end();) {
-      absl::StatusOr<distributed::WorkerInterface*> w = server_->worker_cache()->GetWorker(*it);
-      rpc::GetStatusResponse ignored;
-      const bool down = w.ok() && absl::IsUnavailable((*w)->GetStatus({}, &ignored));
-      if (!down) {
-        down_since.erase(*it);
-      } else if (absl::Now() - down_since.try_emplace(*it, absl::Now()).first->second >
-                 kGoneAfter) {
+      if (gone.Gone(*it)) {
         std::fprintf(stderr, "braid: %s is gone; not waiting for it\n", it->c_str());
         it = others.erase(it);
-        continue;
+      } else {
+        ++it;
       }
-      ++it;
     }
     if (others.empty()) break;
     if (!said) {

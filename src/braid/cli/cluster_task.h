@@ -54,8 +54,11 @@ class ClusterWorker {
 
   const distributed::TaskConfig& task() const { return server_->task(); }
   // Places the graph's variables on the ps tasks (printing where), the rest
-  // on this worker, and returns a MasterSession over it.
-  absl::StatusOr<std::unique_ptr<Session>> MakeSession(std::shared_ptr<Graph> graph);
+  // on this worker, and returns a MasterSession over it. Without
+  // `place_variables` (a session created again over a placed graph) only the
+  // latter.
+  absl::StatusOr<std::unique_ptr<Session>> MakeSession(std::shared_ptr<Graph> graph,
+                                                       bool place_variables = true);
   // The chief waits (bounded) for the other workers to finish, so that its
   // final evaluation sees everyone's updates. A worker that is gone is not
   // waited for.

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <optional>
 #include <thread>
 
@@ -17,7 +18,10 @@
 #include "braid/cli/progress.h"
 #include "braid/cli/train_data.h"
 #include "braid/layers/model_spec.h"
+#include "braid/train/bounded_staleness.h"
+#include "braid/train/monitored_session.h"
 #include "braid/train/saver.h"
+#include "braid/train/session_hooks.h"
 #include "braid/train/sync_replicas.h"
 #include "nlohmann/json.hpp"
 
@@ -46,6 +50,12 @@ struct TrainFlags {
   int replicas_to_aggregate = 0;
   int test_slow_replica = -1;
   int test_step_delay_ms = 0;
+  int test_kill_in_checkpoint = 0;
+  double save_checkpoints_secs = 0;
+  int64_t max_steps = 0;
+  int64_t log_step_count_steps = 100;
+  int recovery_timeout_s = 300;
+  std::optional<int> max_staleness;
 };
 
 absl::Status WriteMetrics(const std::string& path, const nlohmann::json& metrics) {
@@ -79,6 +89,37 @@ class SyncUpdates {
  private:
   std::thread thread_;
   absl::Status error_;  // written by the thread before it ends
+};
+
+// Watches the bounded-staleness gate: the most steps this worker was let go
+// on ahead of the slowest (as the gate saw it), and, measured apart from the
+// gate through the global step, the most steps it was ahead of the mean of
+// the others when a step began.
+class StalenessHook : public SessionRunHook {
+ public:
+  StalenessHook(std::string lead, std::string global_step, int num_workers)
+      : lead_(std::move(lead)), global_step_(std::move(global_step)), num_workers_(num_workers) {}
+  std::vector<std::string> BeforeRun() override { return {lead_, global_step_}; }
+  absl::Status AfterRun(const std::vector<Tensor>& values, SessionRunContext*) override {
+    max_lead_ = std::max(max_lead_, values[0].data<int64_t>()[0]);
+    // The step read the global step before its own update: every step of the
+    // others so far, and this worker's earlier ones.
+    const double others = static_cast<double>(values[1].data<int64_t>()[0] - steps_);
+    if (num_workers_ > 1) {
+      max_ahead_ = std::max(max_ahead_, static_cast<double>(steps_) - others / (num_workers_ - 1));
+    }
+    ++steps_;
+    return absl::OkStatus();
+  }
+  nlohmann::json Report() const {
+    return {{"max_lead", max_lead_}, {"max_steps_ahead_of_others_mean", max_ahead_}};
+  }
+
+ private:
+  const std::string lead_, global_step_;
+  const int num_workers_;
+  int64_t steps_ = 0, max_lead_ = 0;
+  double max_ahead_ = 0;
 };
 
 // Which part of the data a worker of a cluster trains on: every worker and
@@ -135,12 +176,53 @@ absl::Status RunTrain(const TrainFlags& f) {
   compile.loss = spec.loss;
   compile.session.inter_op_threads = f.inter_op_threads;
   compile.session.intra_op_threads = f.intra_op_threads;
-  if (worker) {
-    compile.make_session = [&](std::shared_ptr<Graph> g) { return worker->MakeSession(g); };
-    // The chief initializes below (or restores a checkpoint), unless the
-    // variables survived on the ps (a restarted chief goes on from them).
-    compile.init =
-        chief ? layers::CompileOptions::Init::kCaller : layers::CompileOptions::Init::kWaitForChief;
+  // The model runs in a monitored session: `prepare` (below) makes its
+  // variables ready, hooks watch the steps, and a lost task is recovered from.
+  MonitoredSession* monitored = nullptr;
+  std::function<absl::Status()> prepare;
+  compile.make_session = [&](std::shared_ptr<Graph> g) -> absl::StatusOr<std::unique_ptr<Session>> {
+    MonitoredSessionOptions mo;
+    if (worker) {
+      // Variables are placed on the ps tasks once, at the first creation.
+      mo.create = [&worker, g, placed = false]() mutable {
+        const bool place = !placed;
+        placed = true;
+        return worker->MakeSession(g, place);
+      };
+    } else {
+      mo.create = [g, options = compile.session] { return NewSession(options, g); };
+    }
+    mo.prepare = [&prepare] { return prepare ? prepare() : absl::OkStatus(); };
+    mo.recovery_timeout = absl::Seconds(f.recovery_timeout_s);
+    ASSIGN_OR_RETURN(std::unique_ptr<MonitoredSession> session,
+                     MonitoredSession::Create(std::move(mo)));
+    monitored = session.get();
+    return std::unique_ptr<Session>(std::move(session));
+  };
+  compile.init = layers::CompileOptions::Init::kCaller;
+  std::optional<BoundedStalenessOps> gate;
+  if (f.max_staleness) {
+    if (!worker || task->cluster.NumTasks("ps") == 0) {
+      return absl::InvalidArgumentError(
+          "--max_staleness needs a cluster with a ps task (--cluster_spec, TF_CONFIG or "
+          "--cluster_resolver)");
+    }
+    if (f.sync_replicas) {
+      return absl::InvalidArgumentError(
+          "--max_staleness and --sync_replicas exclude each other: synchronous training "
+          "never runs ahead");
+    }
+    compile.minimize = [&](const Scope& s, Optimizer* opt, Output loss) -> absl::StatusOr<Node*> {
+      ASSIGN_OR_RETURN(Node * step, opt->Minimize(s, loss));
+      BoundedStalenessOptions o;
+      o.num_replicas = num_shards;
+      o.replica_index = shard;
+      o.max_staleness = *f.max_staleness;
+      o.timeout_ms = f.cluster.operation_timeout_ms * 3 / 4;
+      o.device = "/job:ps/task:0";
+      ASSIGN_OR_RETURN(gate, BuildBoundedStaleness(s, step, o));
+      return gate->train_op;
+    };
   }
   std::optional<SyncReplicasOps> sync;
   if (f.sync_replicas) {
@@ -167,46 +249,104 @@ absl::Status RunTrain(const TrainFlags& f) {
     };
   }
   RETURN_IF_ERROR(model->Compile(spec.input_shape, std::move(optimizer), compile));
-  if (sync) {
-    std::vector<Tensor> ignored;
-    RETURN_IF_ERROR(model->session()->Run({}, {}, {sync->local_init_op->name()}, &ignored));
-  }
 
-  // Checkpoints (the chief's duty in a cluster): resume from the newest one,
-  // save every N steps and at the end.
+  // Checkpoints are the chief's duty in a cluster.
   std::unique_ptr<Saver> saver;
-  int64_t start_step = 0;
   if (!f.checkpoint_dir.empty() && chief) {
     SaverOptions so;
     so.max_to_keep = f.keep_checkpoints;
+    if (f.test_kill_in_checkpoint > 0) {
+      so.before_commit = [n = 0, kill_at = f.test_kill_in_checkpoint]() mutable {
+        if (++n < kill_at) return;
+        std::printf("testing: killed while writing checkpoint %d\n", n);
+        std::fflush(stdout);
+        std::raise(SIGKILL);
+      };
+    }
     ASSIGN_OR_RETURN(saver, Saver::Create(model->scope(), {}, so));
-    ASSIGN_OR_RETURN(std::optional<std::string> latest, Saver::LatestCheckpoint(f.checkpoint_dir));
-    bool restore = latest.has_value();
-    if (worker) {
-      // In a cluster the ps may still hold newer values than the checkpoint.
+  }
+  // Ready variables, at the start and after a lost task: the chief restores
+  // the newest checkpoint or initializes them, unless they live on already
+  // (a restarted chief goes on from the ps); other workers wait for it.
+  std::vector<int64_t> restored_steps;
+  prepare = [&]() -> absl::Status {
+    if (chief) {
       ASSIGN_OR_RETURN(bool ready, model->VariablesInitialized());
-      restore = restore && !ready;
+      if (ready) return absl::OkStatus();
+      std::optional<std::string> latest;
+      if (saver) {
+        ASSIGN_OR_RETURN(latest, Saver::LatestCheckpoint(f.checkpoint_dir));
+      }
+      if (latest) {
+        RETURN_IF_ERROR(saver->Restore(model->session(), *latest));
+        // As the checkpoint holds it: other workers may be stepping already.
+        int64_t step = 0;
+        RETURN_IF_ERROR(Saver::ListVariables(*latest, &step).status());
+        restored_steps.push_back(step);
+        std::printf("resumed from %s (global step %lld)\n", latest->c_str(),
+                    static_cast<long long>(step));
+        std::fflush(stdout);
+      } else {
+        RETURN_IF_ERROR(model->InitializeVariables());
+      }
+    } else {
+      const absl::Time give_up = absl::Now() + absl::Seconds(compile.wait_for_chief_seconds);
+      for (;;) {
+        ASSIGN_OR_RETURN(bool ready, model->VariablesInitialized());
+        if (ready) break;
+        if (absl::Now() > give_up) {
+          return absl::DeadlineExceededError(
+              absl::StrCat("the model's variables were still uninitialized after ",
+                           compile.wait_for_chief_seconds, " s: is the chief running?"));
+        }
+        absl::SleepFor(absl::Milliseconds(200));
+      }
     }
-    if (restore) {
-      RETURN_IF_ERROR(saver->Restore(model->session(), *latest));
-      ASSIGN_OR_RETURN(int64_t restored_step, model->GlobalStep());
-      // A worker's own progress is not in the checkpoint: in a cluster every
-      // worker trains its shard from the start again.
-      if (!worker) start_step = restored_step;
-      std::printf("resumed from %s (global step %lld)\n", latest->c_str(),
-                  static_cast<long long>(restored_step));
+    if (sync) {
+      std::vector<Tensor> ignored;
+      RETURN_IF_ERROR(model->session()->Run({}, {}, {sync->local_init_op->name()}, &ignored));
     }
-  }
-  if (worker && chief) {
-    ASSIGN_OR_RETURN(bool ready, model->VariablesInitialized());
-    if (!ready) RETURN_IF_ERROR(model->InitializeVariables());
-  }
-  int64_t last_saved_step = start_step;
-  auto save = [&](int64_t global_step) -> absl::Status {
-    if (saver == nullptr) return absl::OkStatus();
-    last_saved_step = global_step;
-    return saver->Save(model->session(), f.checkpoint_dir, global_step).status();
+    return absl::OkStatus();
   };
+
+  // Hooks: every worker stops on a diverged loss and at --max_steps; the
+  // chief checkpoints and counts steps. (The TensorBoard summary hook joins
+  // the chief's here.)
+  const std::string global_step = model->global_step().name();
+  monitored->set_train_op(model->train_op()->name());
+  monitored->AddHook(std::make_unique<NanLossHook>(model->train_loss().name()));
+  if (f.max_steps > 0)
+    monitored->AddHook(std::make_unique<StopAtStepHook>(global_step, f.max_steps));
+  CheckpointSaverHook* checkpoints = nullptr;
+  if (saver) {
+    CheckpointSaverHook::Options co;
+    co.dir = f.checkpoint_dir;
+    co.every_steps = f.save_checkpoints_secs > 0 ? 0 : f.save_checkpoints_steps;
+    co.every_seconds = f.save_checkpoints_secs;
+    auto hook = std::make_unique<CheckpointSaverHook>(saver.get(), global_step, co);
+    checkpoints = hook.get();
+    monitored->AddHook(std::move(hook));
+  }
+  StalenessHook* staleness = nullptr;
+  if (gate) {
+    auto hook = std::make_unique<StalenessHook>(gate->lead.name(), global_step, num_shards);
+    staleness = hook.get();
+    monitored->AddHook(std::move(hook));
+  }
+  if (f.log_step_count_steps > 0) {
+    monitored->AddHook(std::make_unique<LoggingHook>(
+        std::vector<std::pair<std::string, std::string>>{{"loss", model->train_loss().name()}},
+        f.log_step_count_steps));
+    if (chief) {
+      monitored->AddHook(
+          std::make_unique<StepCounterHook>(global_step, f.log_step_count_steps, f.batch_size));
+    }
+  }
+  RETURN_IF_ERROR(monitored->Prepare());
+  // Without a cluster, a restored run goes on from its step; in a cluster a
+  // worker's own progress is not in the checkpoint, and every worker trains
+  // its shard from the start again.
+  const int64_t start_step = !worker && !restored_steps.empty() ? restored_steps.back() : 0;
 
   const int64_t total_steps = steps_per_epoch * f.epochs;
   if (start_step >= total_steps) {
@@ -225,7 +365,7 @@ absl::Status RunTrain(const TrainFlags& f) {
   Progress progress(interactive, f.epochs, steps_per_epoch);
 
   auto start = std::chrono::steady_clock::now();
-  int64_t steps = 0, examples = 0;
+  int64_t steps = 0, examples = 0, epoch_examples = 0;
   layers::FitOptions fit;
   fit.epochs = f.epochs;
   fit.initial_epoch =
@@ -233,17 +373,18 @@ absl::Status RunTrain(const TrainFlags& f) {
   fit.initial_step = start_step % steps_per_epoch;
   fit.on_step = [&](const layers::StepLog& log) {
     ++steps;
+    epoch_examples = log.examples;
     if (shard == f.test_slow_replica && f.test_step_delay_ms > 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(f.test_step_delay_ms));
     }
     progress.Step(log.epoch, log.step, log.loss, log.accuracy, log.examples, log.seconds);
-    // ">=", not "%": other workers advance the global step too.
-    if (log.global_step - last_saved_step >= f.save_checkpoints_steps) return save(log.global_step);
     return absl::OkStatus();
   };
+  fit.should_stop = [&] { return monitored->ShouldStop(); };
   std::optional<layers::Metrics> last_test;  // the test metrics after the last epoch
   fit.on_epoch = [&](const layers::StepLog& log, const layers::Metrics* val) {
     examples += log.examples;
+    epoch_examples = 0;
     if (val != nullptr) last_test = *val;
     std::string extra;
     if (val != nullptr) {
@@ -273,6 +414,13 @@ absl::Status RunTrain(const TrainFlags& f) {
     RETURN_IF_ERROR(closed);
   }
   RETURN_IF_ERROR(trained);
+  if (gate) {
+    // The others must not wait for this worker any more. (One that failed
+    // is waited for until the gate's timeout names it, or it comes back.)
+    std::vector<Tensor> ignored;
+    RETURN_IF_ERROR(model->session()->Run({}, {}, {gate->finish_op->name()}, &ignored));
+  }
+  examples += epoch_examples;  // of an epoch that a hook ended early
   if (worker && chief) RETURN_IF_ERROR(worker->WaitForOtherWorkers(absl::Hours(1)));
   if (worker && !chief) data.test = nullptr;
   const double wall =
@@ -284,19 +432,24 @@ absl::Status RunTrain(const TrainFlags& f) {
                             {"train_examples", examples},
                             {"wall_time_seconds", wall},
                             {"examples_per_second", wall > 0 ? examples / wall : 0.0}};
-  ASSIGN_OR_RETURN(int64_t global_step, model->GlobalStep());
-  metrics["global_step"] = global_step;
+  ASSIGN_OR_RETURN(int64_t final_step, model->GlobalStep());
+  metrics["global_step"] = final_step;
   if (sync && chief) {
     std::vector<Tensor> dropped;
     RETURN_IF_ERROR(model->session()->Run({}, {sync->dropped.name()}, {}, &dropped));
     const int64_t n = dropped[0].data<int64_t>()[0];
     metrics["dropped_gradients"] = n;
     std::printf("synchronous training: %lld aggregated steps, %lld stale gradients dropped\n",
-                static_cast<long long>(global_step), static_cast<long long>(n));
+                static_cast<long long>(final_step), static_cast<long long>(n));
   }
-  if (global_step != last_saved_step && global_step > start_step) {
-    RETURN_IF_ERROR(save(global_step));
+  // The hooks' end: a last checkpoint.
+  RETURN_IF_ERROR(monitored->End());
+  if (checkpoints && checkpoints->last_saved_step()) {
+    metrics["last_checkpoint_step"] = *checkpoints->last_saved_step();
   }
+  metrics["recoveries"] = monitored->recoveries();
+  if (staleness) metrics["staleness"] = staleness->Report();
+  metrics["restored_global_steps"] = restored_steps;
   if (data.test != nullptr) {
     // Evaluated after the last epoch already, unless no epoch ran (a resumed
     // run that had finished).
@@ -354,6 +507,24 @@ void RegisterTrain(CLI::App& app) {
                   "steps between checkpoints")
       ->check(CLI::Range(1, 1 << 30))
       ->capture_default_str();
+  cmd->add_option("--save_checkpoints_secs", flags->save_checkpoints_secs,
+                  "seconds between checkpoints (instead of --save_checkpoints_steps)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max_steps", flags->max_steps,
+                  "stop once the global step reaches this (0: train all --epochs)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--log_step_count_steps", flags->log_step_count_steps,
+                  "every N steps print the loss (each worker) and global steps/s and examples/s "
+                  "(the chief); 0: never")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--recovery_timeout_s", flags->recovery_timeout_s,
+                  "in a cluster: how long a worker waits for a lost task (a ps or the chief) to "
+                  "come back before it gives up; the chief restores the newest checkpoint onto a "
+                  "restarted ps")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
   cmd->add_option("--keep_checkpoints", flags->keep_checkpoints, "newest checkpoints to keep")
       ->check(CLI::Range(1, 1 << 30))
       ->capture_default_str();
@@ -363,6 +534,11 @@ void RegisterTrain(CLI::App& app) {
   cmd->add_flag("--sync_replicas", flags->sync_replicas,
                 "synchronous training in a cluster: each step averages the gradients of "
                 "--replicas_to_aggregate workers on the ps and applies them once");
+  cmd->add_option("--max_staleness", flags->max_staleness,
+                  "bounded staleness in a cluster: a worker may run at most this many steps "
+                  "ahead of the slowest one still training (0: lock-step; unset: fully "
+                  "asynchronous)")
+      ->check(CLI::Range(0, 1 << 20));
   cmd->add_option("--replicas_to_aggregate", flags->replicas_to_aggregate,
                   "with --sync_replicas: gradients averaged per step (0: every worker); fewer "
                   "than the workers makes the slowest ones backups whose late gradients are "
@@ -374,6 +550,10 @@ void RegisterTrain(CLI::App& app) {
   cmd->add_option("--test_step_delay_ms", flags->test_step_delay_ms,
                   "testing: sleep this long after every step of --test_slow_replica")
       ->check(CLI::Range(0, 600000));
+  cmd->add_option("--test_kill_in_checkpoint", flags->test_kill_in_checkpoint,
+                  "testing: the chief kills itself (SIGKILL) while writing its Nth checkpoint, "
+                  "after the shards and before the commit")
+      ->check(CLI::Range(0, 1 << 20));
   cmd->callback([flags] {
     absl::Status s = RunTrain(*flags);
     if (!s.ok()) throw CLI::RuntimeError(Fail("train", std::string(s.message())));

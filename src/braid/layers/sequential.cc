@@ -20,8 +20,8 @@ namespace {
 absl::StatusOr<Tensor> AsInt32Labels(const Tensor& t) {
   if (t.dtype() == DType::kInt32) return t;
   if (t.dtype() != DType::kInt64) {
-    return absl::InvalidArgumentError(absl::StrCat("labels must be int32 or int64, got ",
-                                                   DTypeName(t.dtype())));
+    return absl::InvalidArgumentError(
+        absl::StrCat("labels must be int32 or int64, got ", DTypeName(t.dtype())));
   }
   Tensor out(DType::kInt32, t.shape());
   for (int64_t i = 0; i < t.NumElements(); ++i)
@@ -74,9 +74,9 @@ absl::Status Sequential::Compile(const TensorShape& input_shape,
     classification_ = false;
     y_ = ops::Placeholder(root.WithOpName("targets"), DType::kFloat);
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unknown loss '", options.loss,
-        "'; expected sparse_categorical_crossentropy or mean_squared_error"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown loss '", options.loss,
+                     "'; expected sparse_categorical_crossentropy or mean_squared_error"));
   }
   const bool ends_in_softmax =
       layers_.back()->Config().value("activation", std::string()) == "softmax";
@@ -136,9 +136,9 @@ absl::Status Sequential::Compile(const TensorShape& input_shape,
         ASSIGN_OR_RETURN(bool ready, VariablesInitialized());
         if (ready) return absl::OkStatus();
         if (std::chrono::steady_clock::now() > give_up) {
-          return absl::DeadlineExceededError(absl::StrCat(
-              "the model's variables were still uninitialized after ",
-              options.wait_for_chief_seconds, " s: is the chief running?"));
+          return absl::DeadlineExceededError(
+              absl::StrCat("the model's variables were still uninitialized after ",
+                           options.wait_for_chief_seconds, " s: is the chief running?"));
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
       }
@@ -171,8 +171,8 @@ absl::Status Sequential::RunBatch(const data::Element& batch, const std::vector<
                                   const std::vector<Node*>& targets, std::vector<Tensor>* out) {
   if (session_ == nullptr) return absl::FailedPreconditionError("the model is not compiled");
   if (batch.size() != 2) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "a batch must be (inputs, labels); got ", batch.size(), " components"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("a batch must be (inputs, labels); got ", batch.size(), " components"));
   }
   Tensor labels = batch[1];
   if (classification_) {
@@ -213,9 +213,9 @@ absl::Status Sequential::Fit(data::DatasetPtr train, const FitOptions& options) 
       log.global_step = out[1].data<int64_t>()[0] + 1;
       log.loss = loss_sum / static_cast<double>(log.examples);
       log.accuracy = correct / static_cast<double>(log.examples);
-      log.seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      log.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (options.on_step) RETURN_IF_ERROR(options.on_step(log));
+      if (options.should_stop && options.should_stop()) return absl::OkStatus();
     }
     if (options.on_epoch) {
       Metrics validation;
@@ -273,15 +273,14 @@ std::vector<Node*> Sequential::AllVariableHandles() const {
 }
 
 std::string Sequential::Summary() const {
-  std::string out = absl::StrFormat("%-28s %-22s %-18s %12s\n", "layer", "type", "output shape",
-                                    "parameters");
+  std::string out =
+      absl::StrFormat("%-28s %-22s %-18s %12s\n", "layer", "type", "output shape", "parameters");
   int64_t total = 0;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const Layer& l = *layers_[i];
     absl::StrAppendFormat(&out, "%-28s %-22s %-18s %12d\n", l.name(),
                           l.Config().value("type", std::string("?")),
-                          i < output_shapes_.size() ? output_shapes_[i] : "?",
-                          l.num_parameters());
+                          i < output_shapes_.size() ? output_shapes_[i] : "?", l.num_parameters());
     total += l.num_parameters();
   }
   absl::StrAppendFormat(&out, "total parameters: %d\n", total);

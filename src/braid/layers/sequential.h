@@ -54,13 +54,13 @@ struct Metrics {
 
 // What Fit reports after each step and epoch.
 struct StepLog {
-  int epoch = 0;           // 1-based
-  int64_t step = 0;        // step within the epoch, 1-based
+  int epoch = 0;     // 1-based
+  int64_t step = 0;  // step within the epoch, 1-based
   int64_t global_step = 0;
-  double loss = 0;         // running mean over the epoch so far
-  double accuracy = 0;     // running mean over the epoch so far
-  int64_t examples = 0;    // examples this epoch so far
-  double seconds = 0;      // since the epoch began
+  double loss = 0;       // running mean over the epoch so far
+  double accuracy = 0;   // running mean over the epoch so far
+  int64_t examples = 0;  // examples this epoch so far
+  double seconds = 0;    // since the epoch began
 };
 
 struct FitOptions {
@@ -76,6 +76,9 @@ struct FitOptions {
   // is given, its metrics.
   std::function<absl::Status(const StepLog&, const Metrics* validation)> on_epoch;
   data::DatasetPtr validation;
+  // Checked after every step: true ends the training there (a monitored
+  // session's hook asked it to stop).
+  std::function<bool()> should_stop;
 };
 
 class Sequential {
@@ -102,6 +105,11 @@ class Sequential {
   Scope& scope() { return root_; }
   Session* session() { return session_->session(); }
   absl::StatusOr<int64_t> GlobalStep();
+  // The training step, its loss (mean over the batch) and the global step
+  // as the step reads it: what hooks of a monitored session watch.
+  Node* train_op() const { return train_op_; }
+  Output train_loss() const { return train_loss_; }
+  Output global_step() const { return global_step_.value; }
   // Whether every variable of the model holds a value, and running their
   // initializers (for CompileOptions::Init::kCaller).
   absl::StatusOr<bool> VariablesInitialized();

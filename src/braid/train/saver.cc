@@ -1,9 +1,9 @@
 #include "braid/train/saver.h"
 
+#include <google/protobuf/text_format.h>
+
 #include <filesystem>
 #include <map>
-
-#include <google/protobuf/text_format.h>
 
 #include "absl/strings/str_cat.h"
 #include "braid/base/env.h"
@@ -76,8 +76,7 @@ absl::StatusOr<std::unique_ptr<Saver>> Saver::Create(const Scope& scope,
     for (Node* v : nodes) {
       handles.push_back(v->output(0));
       names.push_back(v->name());
-      vars.push_back({v->name(), v->attr<DType>("dtype"), v->attr<TensorShape>("shape"),
-                      ""});
+      vars.push_back({v->name(), v->attr<DType>("dtype"), v->attr<TensorShape>("shape"), ""});
     }
     saver->save_files_.push_back(ops::SaveShard(s, saver->prefix_, handles, names, shard, n));
     saver->restore_ops_.push_back(ops::RestoreShard(s, saver->prefix_, handles, names, shard, n));
@@ -93,8 +92,8 @@ absl::StatusOr<std::string> Saver::Save(Session* session, const std::string& dir
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) {
-    return absl::InternalError(absl::StrCat("cannot create checkpoint directory '", dir, "': ",
-                                            ec.message()));
+    return absl::InternalError(
+        absl::StrCat("cannot create checkpoint directory '", dir, "': ", ec.message()));
   }
   const std::string name = absl::StrCat(options_.basename, "-", global_step);
   const std::string prefix = (fs::path(dir) / name).string();
@@ -103,6 +102,7 @@ absl::StatusOr<std::string> Saver::Save(Session* session, const std::string& dir
   std::vector<Tensor> written;
   RETURN_IF_ERROR(session->Run({{prefix_.name(), Tensor::Scalar(prefix)}}, files, {}, &written));
 
+  if (options_.before_commit) options_.before_commit();
   // The manifest commits the checkpoint.
   braid::CheckpointManifest manifest;
   manifest.set_global_step(global_step);
@@ -135,15 +135,14 @@ absl::StatusOr<std::string> Saver::Save(Session* session, const std::string& dir
   for (const std::string& p : kept) state.add_all_model_checkpoint_paths(p);
   std::string text;
   google::protobuf::TextFormat::PrintToString(state, &text);
-  RETURN_IF_ERROR(
-      Env::Default()->WriteFileAtomically((fs::path(dir) / kIndexFile).string(), text));
+  RETURN_IF_ERROR(Env::Default()->WriteFileAtomically((fs::path(dir) / kIndexFile).string(), text));
   // Only once the index no longer names them.
   for (const std::string& p : dropped) RemoveCheckpoint((fs::path(dir) / p).string());
   return prefix;
 }
 
 absl::StatusOr<std::vector<CheckpointVariable>> Saver::ListVariables(const std::string& checkpoint,
-                                                                    int64_t* global_step) {
+                                                                     int64_t* global_step) {
   ASSIGN_OR_RETURN(std::vector<std::string> records,
                    ReadRecordFile(Env::Default(), ManifestFile(checkpoint)));
   braid::CheckpointManifest manifest;
@@ -157,8 +156,8 @@ absl::StatusOr<std::vector<CheckpointVariable>> Saver::ListVariables(const std::
   for (const auto& shard : manifest.shards()) {
     std::string file = (dir / shard.file()).string();
     if (!Env::Default()->FileExists(file)) {
-      return absl::DataLossError(absl::StrCat("checkpoint '", checkpoint,
-                                              "' is missing its shard '", file, "'"));
+      return absl::DataLossError(
+          absl::StrCat("checkpoint '", checkpoint, "' is missing its shard '", file, "'"));
     }
     for (const auto& v : shard.variables()) {
       ASSIGN_OR_RETURN(TensorShape shape, ShapeFromProto(v.shape()));
@@ -177,19 +176,19 @@ absl::Status Saver::Restore(Session* session, const std::string& checkpoint) {
     for (const CheckpointVariable& want : shard_vars_[shard]) {
       auto it = by_name.find(want.name);
       if (it == by_name.end()) {
-        return absl::NotFoundError(absl::StrCat("variable '", want.name,
-                                                "' is not in checkpoint '", checkpoint, "'"));
+        return absl::NotFoundError(
+            absl::StrCat("variable '", want.name, "' is not in checkpoint '", checkpoint, "'"));
       }
       const CheckpointVariable& got = *it->second;
       if (got.dtype != want.dtype) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "variable '", want.name, "' is ", DTypeName(want.dtype), " but checkpoint '",
-            checkpoint, "' holds ", DTypeName(got.dtype)));
+        return absl::InvalidArgumentError(
+            absl::StrCat("variable '", want.name, "' is ", DTypeName(want.dtype),
+                         " but checkpoint '", checkpoint, "' holds ", DTypeName(got.dtype)));
       }
       if (!want.shape.IsCompatibleWith(got.shape)) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "variable '", want.name, "' has shape ", want.shape.DebugString(),
-            " but checkpoint '", checkpoint, "' holds shape ", got.shape.DebugString()));
+            "variable '", want.name, "' has shape ", want.shape.DebugString(), " but checkpoint '",
+            checkpoint, "' holds shape ", got.shape.DebugString()));
       }
       std::string expected = ops::ShardFileName(checkpoint, shard, shard_vars_.size());
       if (got.shard_file != expected) {

@@ -9,6 +9,7 @@
 // against the manifest before touching any of them.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,9 @@ namespace braid {
 struct SaverOptions {
   int max_to_keep = 5;
   std::string basename = "ckpt";
+  // Testing: runs after the shards are written, before the manifest commits
+  // the checkpoint (a crash test kills the process here).
+  std::function<void()> before_commit;
 };
 
 // One variable as the manifest records it.
@@ -52,14 +56,14 @@ class Saver {
   // The newest committed checkpoint in `dir`, or nullopt when there is none.
   static absl::StatusOr<std::optional<std::string>> LatestCheckpoint(const std::string& dir);
   // What a checkpoint holds (validated: manifest CRC and shard presence).
-  static absl::StatusOr<std::vector<CheckpointVariable>> ListVariables(const std::string& checkpoint,
-                                                                      int64_t* global_step = nullptr);
+  static absl::StatusOr<std::vector<CheckpointVariable>> ListVariables(
+      const std::string& checkpoint, int64_t* global_step = nullptr);
 
  private:
   Saver() = default;
   SaverOptions options_;
-  Output prefix_;                      // string placeholder fed with the path prefix
-  std::vector<Output> save_files_;     // one SaveShard output per shard
+  Output prefix_;                   // string placeholder fed with the path prefix
+  std::vector<Output> save_files_;  // one SaveShard output per shard
   std::vector<Node*> restore_ops_;
   std::vector<std::vector<CheckpointVariable>> shard_vars_;  // names, dtypes, shapes
 };

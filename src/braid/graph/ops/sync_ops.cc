@@ -15,6 +15,14 @@ absl::Status GradientShapeFromHandle(InferenceContext& c) {
 
 absl::Status NoOutputs(InferenceContext&) { return absl::OkStatus(); }
 
+absl::Status ClocksShapeFromHandle(InferenceContext& c) {
+  const Node& handle = *c.node().input(0).node;
+  c.set_output(0, handle.op() == "StalenessClock"
+                      ? TensorShape{handle.attr<int64_t>("num_replicas")}
+                      : TensorShape::UnknownRank());
+  return absl::OkStatus();
+}
+
 BRAID_REGISTER_OP(OpDefBuilder("GradientAccumulator")
                       .Output("handle: resource")
                       .Attr("shape", TensorShape::UnknownRank())
@@ -94,6 +102,40 @@ BRAID_REGISTER_OP(OpDefBuilder("SyncStepWaitNewer")
                       .SetShapeFn(ScalarShape)
                       .NoGradient());
 
+BRAID_REGISTER_OP(OpDefBuilder("StalenessClock")
+                      .Output("handle: resource")
+                      .Attr("num_replicas", int64_t{1})
+                      .Attr("shared_name", std::string())
+                      .SetIsStateful()
+                      .SetShapeFn(ScalarShape)
+                      .NoGradient());
+BRAID_REGISTER_OP(OpDefBuilder("StalenessClockAdvance")
+                      .Input("handle: resource")
+                      .Input("replica: int32")
+                      .Output("lead: int64")
+                      .Attr("max_staleness", int64_t{0})
+                      .Attr("timeout_ms", int64_t{0})
+                      .SetIsStateful()
+                      .SetShapeFn(ScalarShape)
+                      .NoGradient());
+BRAID_REGISTER_OP(OpDefBuilder("StalenessClockFinish")
+                      .Input("handle: resource")
+                      .Input("replica: int32")
+                      .SetIsStateful()
+                      .SetShapeFn(NoOutputs)
+                      .NoGradient());
+BRAID_REGISTER_OP(OpDefBuilder("StalenessClockClose")
+                      .Input("handle: resource")
+                      .SetIsStateful()
+                      .SetShapeFn(NoOutputs)
+                      .NoGradient());
+BRAID_REGISTER_OP(OpDefBuilder("StalenessClockValues")
+                      .Input("handle: resource")
+                      .Output("clocks: int64")
+                      .SetIsStateful()
+                      .SetShapeFn(ClocksShapeFromHandle)
+                      .NoGradient());
+
 }  // namespace
 
 namespace ops {
@@ -135,6 +177,25 @@ Node* SyncStepClose(const Scope& scope, Input handle) {
 }
 Output SyncStepWaitNewer(const Scope& scope, Input handle, Input local_step, int64_t timeout_ms) {
   return scope.AddOp("SyncStepWaitNewer", {handle, local_step}, {{"timeout_ms", timeout_ms}});
+}
+
+Output StalenessClock(const Scope& scope, const std::string& shared_name, int64_t num_replicas) {
+  return scope.AddOp("StalenessClock", {},
+                     {{"num_replicas", num_replicas}, {"shared_name", shared_name}});
+}
+Output StalenessClockAdvance(const Scope& scope, Input handle, Input replica, int64_t max_staleness,
+                             int64_t timeout_ms) {
+  return scope.AddOp("StalenessClockAdvance", {handle, replica},
+                     {{"max_staleness", max_staleness}, {"timeout_ms", timeout_ms}});
+}
+Node* StalenessClockFinish(const Scope& scope, Input handle, Input replica) {
+  return scope.AddNode("StalenessClockFinish", {handle, replica});
+}
+Node* StalenessClockClose(const Scope& scope, Input handle) {
+  return scope.AddNode("StalenessClockClose", {handle});
+}
+Output StalenessClockValues(const Scope& scope, Input handle) {
+  return scope.AddOp("StalenessClockValues", {handle});
 }
 
 }  // namespace ops

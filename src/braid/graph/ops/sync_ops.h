@@ -15,6 +15,12 @@
 //   token is left over for a fast worker to run ahead with, and a backup
 //   worker that fell behind jumps straight to the current step.
 //
+// - a staleness clock: bounded staleness (stale synchronous parallel, as in
+//   ps-lite and Petuum) without any aggregation. Each replica counts the
+//   steps it completed; after a step it advances its count and goes on only
+//   while it is at most `max_staleness` steps ahead of the slowest replica
+//   that has not finished (see train/bounded_staleness.h).
+//
 // Waits are bounded by `timeout_ms` (0: forever): a replica that never comes
 // fails the step with DeadlineExceeded naming the missing replicas.
 #pragma once
@@ -56,5 +62,26 @@ Node* SyncStepPublish(const Scope& scope, Input handle, Input step);
 Output SyncStepWaitNewer(const Scope& scope, Input handle, Input local_step, int64_t timeout_ms);
 // Ends the training: waits for a newer step fail with OutOfRange.
 Node* SyncStepClose(const Scope& scope, Input handle);
+
+// The completed-step counts ("clocks") of `num_replicas` replicas, all 0 at
+// first. Kept on its device across sessions, so a worker that restarts goes
+// on from its count; one table per shared name, every user must agree on
+// `num_replicas` (a mismatch fails with InvalidArgument).
+Output StalenessClock(const Scope& scope, const std::string& shared_name, int64_t num_replicas);
+// Replica `replica` (int32) completed a step: adds one to its clock (marking
+// it unfinished again if it had finished), then waits until its clock is at
+// most `max_staleness` ahead of every unfinished replica's. Returns that
+// lead (int64, in [0, max_staleness]) as it was when the wait ended.
+// DeadlineExceeded after `timeout_ms` (0: never) naming the replicas behind;
+// Cancelled once the table is closed (the step still counts).
+Output StalenessClockAdvance(const Scope& scope, Input handle, Input replica, int64_t max_staleness,
+                             int64_t timeout_ms);
+// Replica `replica` ended its training: nobody waits for it any more.
+Node* StalenessClockFinish(const Scope& scope, Input handle, Input replica);
+// Ends every wait on the table, now and later, with Cancelled: for a task
+// that shuts down while others may be waiting.
+Node* StalenessClockClose(const Scope& scope, Input handle);
+// Every replica's clock (int64 [num_replicas]).
+Output StalenessClockValues(const Scope& scope, Input handle);
 
 }  // namespace braid::ops
