@@ -289,3 +289,37 @@ def test_the_chief_killed_while_writing_a_checkpoint_leaves_the_previous_one_int
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert f"[worker:0] resumed from {ckpt}/ckpt-{first} (global step {first})" in r.stdout
     assert committed_step(ckpt) > first
+
+
+def test_a_ps_killed_in_sync_training_is_restored_and_the_steps_go_on(tmp_path):
+    # The accumulators, barrier and step notice live on the ps and come back
+    # empty; every worker's local init after the recovery restarts them at
+    # sync step 0 together, and the chief's update loop recovers with them.
+    metrics, ckpt = tmp_path / "metrics.json", tmp_path / "ckpt"
+    launch = Launch(["--ps", "1", "--workers", "2", "--grace_seconds", "60",
+                     "--restart_on_failure", "--", "braid", "train", "--model", "mlp",
+                     "--epochs", "2", "--sync_replicas", "--checkpoint_dir", str(ckpt),
+                     "--save_checkpoints_steps", "100", "--metrics_json", str(metrics)],
+                    cwd=tmp_path)
+    try:
+        deadline = time.time() + 300
+        while committed_step(ckpt) < 200 and time.time() < deadline and launch.proc.poll() is None:
+            time.sleep(0.05)
+        before_kill = committed_step(ckpt)
+        assert before_kill >= 200, "\n".join(launch.out[-30:] + launch.err[-30:])
+        os.kill(task_pid(launch.proc.pid, "ps", 0), signal.SIGKILL)
+    except BaseException:
+        launch.stop()
+        raise
+    code, out, err = launch.finish(timeout=900)
+    log = out[-4000:] + "\n" + err[-4000:]
+    assert code == 0, log
+    assert "[worker:1] braid: session recovered after" in err, log
+    result = json.loads(metrics.read_text())
+    assert result["recoveries"] == 1, result
+    restored = result["restored_global_steps"][0]
+    assert restored >= before_kill, (restored, before_kill)
+    # The chief's 470 steps each applied one aggregated update, less those
+    # lost with the ps after the checkpoint.
+    assert restored < result["global_step"] <= 2 * 235, result
+    assert result["test_accuracy"] >= 0.80, result
