@@ -13,6 +13,9 @@ packages=(
   dataset-fashion-mnist
   openmpi-bin  # mpirun, for the end-to-end test of the MPI cluster resolver
   slurmctld slurmd slurm-client munge  # a private one-node Slurm the resolver test starts
+  libpng-dev  # PNG images in summaries
+  libcpp-httplib-dev  # braid board's HTTP server
+  chromium  # the headless browser of braid board's browser test
 )
 missing=()
 for p in "${packages[@]}"; do
