@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 readonly venv=.venv
-readonly pins=(tensorflow-cpu==2.21.0 pytest==9.2.0)
+readonly pins=(tensorflow-cpu==2.21.0 tensorboard==2.21.0 pytest==9.2.0)
 
 if [[ ! -x $venv/bin/python ]]; then
   echo "venv: creating $venv"

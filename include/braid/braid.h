@@ -6,5 +6,6 @@
 #include "braid/layers.h"
 #include "braid/ops.h"
 #include "braid/session.h"
+#include "braid/summary.h"
 #include "braid/tensor.h"
 #include "braid/training.h"

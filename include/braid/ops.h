@@ -6,4 +6,5 @@
 #include "braid/graph/ops/nn_ops.h"
 #include "braid/graph/ops/random_ops.h"
 #include "braid/graph/ops/state_ops.h"
+#include "braid/graph/ops/summary_ops.h"
 #include "braid/graph/ops/training_ops.h"

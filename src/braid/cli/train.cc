@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <filesystem>
 #include <optional>
 #include <thread>
 
@@ -17,6 +18,7 @@
 #include "braid/cli/commands.h"
 #include "braid/cli/progress.h"
 #include "braid/cli/train_data.h"
+#include "braid/cli/train_summaries.h"
 #include "braid/layers/model_spec.h"
 #include "braid/train/bounded_staleness.h"
 #include "braid/train/monitored_session.h"
@@ -27,6 +29,8 @@
 
 namespace braid::cli {
 namespace {
+
+namespace fs = std::filesystem;
 
 struct TrainFlags {
   std::string model = "mlp";
@@ -56,6 +60,8 @@ struct TrainFlags {
   int64_t log_step_count_steps = 100;
   int recovery_timeout_s = 300;
   std::optional<int> max_staleness;
+  std::string logdir;
+  int64_t summary_steps = 100;
 };
 
 absl::Status WriteMetrics(const std::string& path, const nlohmann::json& metrics) {
@@ -310,8 +316,7 @@ absl::Status RunTrain(const TrainFlags& f) {
   };
 
   // Hooks: every worker stops on a diverged loss and at --max_steps; the
-  // chief checkpoints and counts steps. (The TensorBoard summary hook joins
-  // the chief's here.)
+  // chief checkpoints, counts steps and writes the summaries.
   const std::string global_step = model->global_step().name();
   monitored->set_train_op(model->train_op()->name());
   monitored->AddHook(std::make_unique<NanLossHook>(model->train_loss().name()));
@@ -342,6 +347,26 @@ absl::Status RunTrain(const TrainFlags& f) {
           std::make_unique<StepCounterHook>(global_step, f.log_step_count_steps, f.batch_size));
     }
   }
+  // TensorBoard summaries: the chief's (only it sees the whole training).
+  std::unique_ptr<summary::SummaryWriter> summaries, eval_summaries;
+  if (!f.logdir.empty() && chief) {
+    ASSIGN_OR_RETURN(std::string merged, AddTrainingSummaries(model.get()));
+    ASSIGN_OR_RETURN(summaries, summary::SummaryWriter::Create(f.logdir));
+    RETURN_IF_ERROR(summaries->Graph(*model->scope().graph()));
+    monitored->AddHook(std::make_unique<SummarySaverHook>(summaries.get(), merged, global_step,
+                                                          f.summary_steps, f.batch_size));
+  }
+  // Test metrics go to <logdir>/eval, at the global step they were taken.
+  auto write_test_summaries = [&](int64_t step, const layers::Metrics& test) -> absl::Status {
+    if (summaries == nullptr) return absl::OkStatus();
+    if (eval_summaries == nullptr) {
+      ASSIGN_OR_RETURN(eval_summaries,
+                       summary::SummaryWriter::Create((fs::path(f.logdir) / "eval").string()));
+    }
+    RETURN_IF_ERROR(eval_summaries->Scalar("loss", step, test.loss));
+    RETURN_IF_ERROR(eval_summaries->Scalar("accuracy", step, test.accuracy));
+    return eval_summaries->Flush();
+  };
   RETURN_IF_ERROR(monitored->Prepare());
   // Without a cluster, a restored run goes on from its step; in a cluster a
   // worker's own progress is not in the checkpoint, and every worker trains
@@ -385,7 +410,10 @@ absl::Status RunTrain(const TrainFlags& f) {
   fit.on_epoch = [&](const layers::StepLog& log, const layers::Metrics* val) {
     examples += log.examples;
     epoch_examples = 0;
-    if (val != nullptr) last_test = *val;
+    if (val != nullptr) {
+      last_test = *val;
+      RETURN_IF_ERROR(write_test_summaries(log.global_step, *val));
+    }
     std::string extra;
     if (val != nullptr) {
       extra = absl::StrFormat(", test loss %.4f, test accuracy %.4f", val->loss, val->accuracy);
@@ -455,6 +483,7 @@ absl::Status RunTrain(const TrainFlags& f) {
     // run that had finished).
     if (!last_test) {
       ASSIGN_OR_RETURN(last_test, model->Evaluate(data.test));
+      RETURN_IF_ERROR(write_test_summaries(final_step, *last_test));
     }
     const layers::Metrics& test = *last_test;
     metrics["test_accuracy"] = test.accuracy;
@@ -464,6 +493,11 @@ absl::Status RunTrain(const TrainFlags& f) {
                 static_cast<long long>(test.examples));
   }
   if (!f.metrics_json.empty()) RETURN_IF_ERROR(WriteMetrics(f.metrics_json, metrics));
+  if (summaries) {
+    RETURN_IF_ERROR(summaries->Close());
+    std::printf("summaries in %s; to see them: braid board --logdir %s\n", f.logdir.c_str(),
+                f.logdir.c_str());
+  }
   return absl::OkStatus();
 }
 
@@ -526,6 +560,14 @@ void RegisterTrain(CLI::App& app) {
       ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
   cmd->add_option("--keep_checkpoints", flags->keep_checkpoints, "newest checkpoints to keep")
+      ->check(CLI::Range(1, 1 << 30))
+      ->capture_default_str();
+  cmd->add_option("--logdir", flags->logdir,
+                  "write TensorBoard summaries here (the chief, in a cluster): loss, accuracy, "
+                  "learning rate, examples/s, weight histograms and the graph; test metrics in "
+                  "DIR/eval. View them with `braid board --logdir DIR` (or TensorBoard)");
+  cmd->add_option("--summary_steps", flags->summary_steps,
+                  "global steps between summaries (with --logdir)")
       ->check(CLI::Range(1, 1 << 30))
       ->capture_default_str();
   cmd->add_option("--metrics_json", flags->metrics_json,

@@ -98,6 +98,11 @@ absl::Status Sequential::Compile(const TensorShape& input_shape,
 
   ASSIGN_OR_RETURN(Output train_out, Stack(root, x_, /*training=*/true));
   head(root.NewSubScope("train"), train_out, &train_loss_, &train_correct_);
+  if (classification_) {
+    Scope s = root.NewSubScope("train");
+    train_accuracy_ = ops::Div(s.WithOpName("accuracy"), train_correct_,
+                               ops::Cast(s, ops::Size(s, y_), DType::kFloat));
+  }
   Scope eval = root.NewSubScope("eval");
   ASSIGN_OR_RETURN(eval_output_, Stack(eval, x_, /*training=*/false));
   head(eval, eval_output_, &eval_loss_, &eval_correct_);

@@ -109,6 +109,10 @@ class Sequential {
   // as the step reads it: what hooks of a monitored session watch.
   Node* train_op() const { return train_op_; }
   Output train_loss() const { return train_loss_; }
+  // The batch's accuracy (classification; else an invalid Output).
+  Output train_accuracy() const { return train_accuracy_; }
+  // The optimizer's learning rate at the step (float scalar).
+  Output learning_rate() const { return optimizer_->learning_rate_tensor(); }
   Output global_step() const { return global_step_.value; }
   // Whether every variable of the model holds a value, and running their
   // initializers (for CompileOptions::Init::kCaller).
@@ -132,7 +136,7 @@ class Sequential {
   bool classification_ = true;
   Scope root_ = Scope::NewRootScope();
   Output x_, y_;
-  Output train_loss_, train_correct_;
+  Output train_loss_, train_correct_, train_accuracy_;
   Output eval_loss_, eval_correct_, eval_output_;
   Node* train_op_ = nullptr;
   Node* init_op_ = nullptr;

@@ -43,8 +43,8 @@ std::vector<Variable> TrainableVariables(const Graph& graph) {
 }
 
 std::pair<std::vector<Output>, Output> ClipByGlobalNorm(const Scope& scope,
-                                                       const std::vector<Output>& grads,
-                                                       float clip_norm) {
+                                                        const std::vector<Output>& grads,
+                                                        float clip_norm) {
   Scope s = scope.NewSubScope("clip_by_global_norm");
   std::vector<Output> squares;
   for (const Output& g : grads) {
@@ -58,8 +58,7 @@ std::pair<std::vector<Output>, Output> ClipByGlobalNorm(const Scope& scope,
   return {clipped, norm};
 }
 
-absl::StatusOr<std::vector<GradAndVar>> Optimizer::ComputeGradients(const Scope& scope,
-                                                                    Output loss,
+absl::StatusOr<std::vector<GradAndVar>> Optimizer::ComputeGradients(const Scope& scope, Output loss,
                                                                     std::vector<Variable> vars) {
   RETURN_IF_ERROR(scope.status());
   if (!loss.valid()) return absl::InvalidArgumentError("the loss is invalid");
@@ -98,12 +97,13 @@ absl::StatusOr<Node*> Optimizer::ApplyGradients(const Scope& scope,
   Variable step = GetOrCreateGlobalStep(scope);
   Scope s = scope.NewSubScope(name_);
   Output lr = lr_(s.NewSubScope("learning_rate"), step.value);
+  learning_rate_tensor_ = lr;
   std::vector<Node*> updates;
   for (const auto& [grad, var] : grads_and_vars) {
     // The update runs where the variable lives.
     Scope vs = s.ColocateWith(var.handle).WithDevice(var.handle.node->requested_device());
-    Node* u = ApplyDense(vs.WithOpName("update_" + var.handle.node->name()), grad, var, lr,
-                         step.value);
+    Node* u =
+        ApplyDense(vs.WithOpName("update_" + var.handle.node->name()), grad, var, lr, step.value);
     if (u != nullptr) updates.push_back(u);
   }
   RETURN_IF_ERROR(s.status());
@@ -131,8 +131,8 @@ Variable Optimizer::Slot(const Scope& scope, const Variable& var, const std::str
   Scope under = scope.NewSubScopeUnder(var.handle.node)
                     .ColocateWith(var.handle)
                     .WithDevice(var.handle.node->requested_device());
-  return ops::MakeVariable(under, slot_name, var.value.shape(), var.value.dtype(),
-                           init, /*trainable=*/false);
+  return ops::MakeVariable(under, slot_name, var.value.shape(), var.value.dtype(), init,
+                           /*trainable=*/false);
 }
 
 Node* GradientDescentOptimizer::ApplyDense(const Scope& s, Output grad, const Variable& var,
@@ -151,7 +151,8 @@ Node* AdamOptimizer::ApplyDense(const Scope& s, Output grad, const Variable& var
   Variable m = Slot(s, var, "Adam_m");
   Variable v = Slot(s, var, "Adam_v");
   // Bias correction uses t = step + 1, the number of this update.
-  Output t = s.AddOp("Cast", {s.AddOp("Add", {step, Input(int64_t{1})})}, {{"DstT", DType::kFloat}});
+  Output t =
+      s.AddOp("Cast", {s.AddOp("Add", {step, Input(int64_t{1})})}, {{"DstT", DType::kFloat}});
   Output b1p = s.AddOp("Pow", {beta1_, t});
   Output b2p = s.AddOp("Pow", {beta2_, t});
   return ops::ResourceApplyAdam(s, var.handle, m.handle, v.handle, b1p, b2p, lr, beta1_, beta2_,

@@ -29,12 +29,13 @@ using GradAndVar = std::pair<Output, Variable>;
 // g * clip_norm / max(global_norm, clip_norm). Returns the clipped gradients
 // and the norm before clipping.
 std::pair<std::vector<Output>, Output> ClipByGlobalNorm(const Scope& scope,
-                                                       const std::vector<Output>& grads,
-                                                       float clip_norm);
+                                                        const std::vector<Output>& grads,
+                                                        float clip_norm);
 
 class Optimizer {
  public:
-  explicit Optimizer(LearningRate lr, std::string name) : lr_(std::move(lr)), name_(std::move(name)) {}
+  explicit Optimizer(LearningRate lr, std::string name)
+      : lr_(std::move(lr)), name_(std::move(name)) {}
   virtual ~Optimizer() = default;
 
   // Gradients of `loss` with respect to every read of each variable (summed),
@@ -52,6 +53,9 @@ class Optimizer {
   // Clip gradients by global norm in Minimize (0: no clipping).
   void set_clip_norm(float clip_norm) { clip_norm_ = clip_norm; }
   const std::string& name() const { return name_; }
+  // The learning rate the last ApplyGradients used (float scalar; for
+  // summaries), or an invalid Output before.
+  Output learning_rate_tensor() const { return learning_rate_tensor_; }
 
  protected:
   // The update op of one variable. `lr` is the float scalar learning rate,
@@ -64,6 +68,7 @@ class Optimizer {
 
  private:
   LearningRate lr_;
+  Output learning_rate_tensor_;
   std::string name_;
   float clip_norm_ = 0;
 };
@@ -96,8 +101,7 @@ class AdamOptimizer : public Optimizer {
       : Optimizer(std::move(lr), "Adam"), beta1_(beta1), beta2_(beta2), epsilon_(epsilon) {}
 
  protected:
-  Node* ApplyDense(const Scope&, Output grad, const Variable& var, Output lr,
-                   Output step) override;
+  Node* ApplyDense(const Scope&, Output grad, const Variable& var, Output lr, Output step) override;
 
  private:
   float beta1_, beta2_, epsilon_;
