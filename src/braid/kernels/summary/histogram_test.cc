@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <random>
@@ -70,6 +71,39 @@ TEST(Histogram, BucketsHoldTheirValuesAndSumToNum) {
     lower = p.bucket_limit(i);
   }
   EXPECT_EQ(p.bucket_limit(p.bucket_size() - 1), DBL_MAX);
+}
+
+// Add finds a value's bucket from a logarithm and a few steps; it must agree
+// with a plain binary search for every value, limits and their neighbours
+// included.
+TEST(Histogram, EveryValueLandsInTheBucketOfABinarySearch) {
+  absl::Span<const double> limits = Histogram::BucketLimits();
+  std::vector<double> values = {0.0, -0.0, 1e-13, -1e-13, 1e25, -1e25, DBL_MAX, -DBL_MAX,
+                                INFINITY, -INFINITY, DBL_MIN, -DBL_MIN};
+  for (double l : limits) {
+    values.push_back(l);
+    values.push_back(std::nextafter(l, INFINITY));
+    values.push_back(std::nextafter(l, -INFINITY));
+  }
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> exponent(-15, 22);
+  for (int i = 0; i < 20000; ++i) {
+    const double v = std::pow(10.0, exponent(rng));
+    values.push_back(i % 2 ? v : -v);
+  }
+  for (double v : values) {
+    Histogram h;
+    h.Add(v);
+    tensorflow::HistogramProto proto;
+    h.EncodeToProto(&proto);
+    size_t expected = std::upper_bound(limits.begin(), limits.end(), v) - limits.begin();
+    expected = std::min(expected, limits.size() - 1);
+    // The one non-empty bucket ends at the expected limit.
+    double filled_limit = NAN;
+    for (int b = 0; b < proto.bucket_size(); ++b)
+      if (proto.bucket(b) > 0) filled_limit = proto.bucket_limit(b);
+    ASSERT_EQ(filled_limit, limits[expected]) << "value " << v;
+  }
 }
 
 TEST(Histogram, RunsOfEmptyBucketsCollapse) {
