@@ -23,6 +23,8 @@ class LocalCluster {
   ~LocalCluster();
 
   const ClusterSpec& spec() const { return spec_; }
+  // Call it from a thread that outlives the task: the task is killed when
+  // the thread that started it ends (PR_SET_PDEATHSIG).
   void Start(const std::string& job, int index);
   void Kill(const std::string& job, int index);  // SIGKILL, and reap
   void Signal(const std::string& job, int index, int sig);
