@@ -10,6 +10,8 @@ void RegisterTrain(CLI::App& app);
 void RegisterInspect(CLI::App& app);
 void RegisterLaunch(CLI::App& app);
 void RegisterServer(CLI::App& app);
+void RegisterBoard(CLI::App& app);
+void RegisterServe(CLI::App& app);
 
 // --inter_op_threads and --intra_op_threads, shared by the commands that run
 // graphs.

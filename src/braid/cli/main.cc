@@ -24,13 +24,16 @@ int Fail(const std::string& command, const std::string& message) {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "braid: a distributed deep-learning system (train, inspect, server, launch; see each --help)"};
+      "braid: a distributed deep-learning system (train, inspect, server, launch, board, serve; "
+      "see each --help)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "braid 0.1");
   braid::cli::RegisterTrain(app);
   braid::cli::RegisterInspect(app);
   braid::cli::RegisterLaunch(app);
   braid::cli::RegisterServer(app);
+  braid::cli::RegisterBoard(app);
+  braid::cli::RegisterServe(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

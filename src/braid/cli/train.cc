@@ -16,6 +16,7 @@
 #include "braid/base/status_macros.h"
 #include "braid/cli/cluster_task.h"
 #include "braid/cli/commands.h"
+#include "braid/cli/export_model.h"
 #include "braid/cli/progress.h"
 #include "braid/cli/train_data.h"
 #include "braid/cli/train_summaries.h"
@@ -62,6 +63,7 @@ struct TrainFlags {
   std::optional<int> max_staleness;
   std::string logdir;
   int64_t summary_steps = 100;
+  std::string export_dir;
 };
 
 absl::Status WriteMetrics(const std::string& path, const nlohmann::json& metrics) {
@@ -492,6 +494,15 @@ absl::Status RunTrain(const TrainFlags& f) {
     std::printf("test accuracy %.4f, test loss %.4f (%lld examples)\n", test.accuracy, test.loss,
                 static_cast<long long>(test.examples));
   }
+  if (!f.export_dir.empty() && chief) {
+    // For braid serve: BASE/<global step>, complete or not at all.
+    RETURN_IF_ERROR(ExportSequential(model.get(), f.export_dir, final_step));
+    std::printf("exported the model to %s/%lld; to serve it: braid serve --model_name %s "
+                "--model_base_path %s\n",
+                f.export_dir.c_str(), static_cast<long long>(final_step), spec.name.c_str(),
+                f.export_dir.c_str());
+    metrics["export_version"] = final_step;
+  }
   if (!f.metrics_json.empty()) RETURN_IF_ERROR(WriteMetrics(f.metrics_json, metrics));
   if (summaries) {
     RETURN_IF_ERROR(summaries->Close());
@@ -570,6 +581,9 @@ void RegisterTrain(CLI::App& app) {
                   "global steps between summaries (with --logdir)")
       ->check(CLI::Range(1, 1 << 30))
       ->capture_default_str();
+  cmd->add_option("--export_dir", flags->export_dir,
+                  "after training, export the model for `braid serve` to BASE/<global step> "
+                  "(the chief, in a cluster)");
   cmd->add_option("--metrics_json", flags->metrics_json,
                   "write final test accuracy and loss, examples/s, steps and wall time here");
   AddClusterFlags(cmd, &flags->cluster);

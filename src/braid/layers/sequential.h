@@ -114,6 +114,12 @@ class Sequential {
   // The optimizer's learning rate at the step (float scalar).
   Output learning_rate() const { return optimizer_->learning_rate_tensor(); }
   Output global_step() const { return global_step_.value; }
+  // The inference graph (what Predict runs; serving exports it): its input,
+  // a float placeholder [-1, input_shape...], and its output (probabilities
+  // when the last layer ends in a softmax, else logits or regression values).
+  Output inference_input() const { return x_; }
+  Output inference_output() const { return eval_output_; }
+  bool classification() const { return classification_; }
   // Whether every variable of the model holds a value, and running their
   // initializers (for CompileOptions::Init::kCaller).
   absl::StatusOr<bool> VariablesInitialized();

@@ -1,0 +1,21 @@
+// The REST Predict call on a loaded version: TF Serving's request JSON
+// (row format {"instances": [...]} or columnar {"inputs": ...}, optional
+// "signature_name") to feeds, one session run, and its response JSON
+// ({"predictions": ...} or {"outputs": ...}).
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "braid/serving/loader.h"
+#include "nlohmann/json.hpp"
+
+namespace braid::serving {
+
+// Returns the response body. InvalidArgument for an unknown signature, a
+// request with neither or both of instances/inputs, missing or unknown
+// inputs, values of the wrong dtype or shape (naming the input and both
+// shapes); the session's own errors otherwise.
+absl::StatusOr<std::string> Predict(const LoadedVersion& version, const nlohmann::json& request);
+
+}  // namespace braid::serving

@@ -1,0 +1,102 @@
+#include "braid/serving/rest_server.h"
+
+#include <httplib.h>
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+
+namespace braid::serving {
+namespace {
+
+constexpr char kJson[] = "application/json";
+
+void Reply(const RestResponse& r, httplib::Response& res) {
+  res.status = r.status;
+  res.set_content(r.body, kJson);
+}
+
+}  // namespace
+
+RestServer::RestServer(const RestApi* api, RestServerOptions options)
+    : api_(api), options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {}
+
+RestServer::~RestServer() { Stop(); }
+
+void RestServer::Route() {
+  httplib::Server& s = *server_;
+  auto handle = [this](const httplib::Request& req, httplib::Response& res) {
+    const auto start = std::chrono::steady_clock::now();
+    RestResponse r = api_->Handle(req.method, req.path, req.body);
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    if (options_.timeout_ms > 0 && elapsed > std::chrono::milliseconds(options_.timeout_ms)) {
+      r = ErrorResponse(absl::DeadlineExceededError(absl::StrCat(
+          "the request took longer than --rest_api_timeout_in_ms=", options_.timeout_ms)));
+    }
+    Reply(r, res);
+  };
+  s.Get(R"(/v1/.*)", handle);
+  s.Post(R"(/v1/.*)", handle);
+  s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("{\"status\":\"ok\"}", kJson);
+  });
+  s.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+    if (api_->Ready()) {
+      res.set_content("{\"status\":\"ready\"}", kJson);
+    } else {
+      Reply(ErrorResponse(absl::UnavailableError("not every model has an available version")), res);
+    }
+  });
+  // Errors httplib produces itself (no route, oversized body) get JSON too.
+  s.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    absl::Status error;
+    if (res.status == 413) {
+      error = absl::InvalidArgumentError(absl::StrCat(
+          "the request body is larger than the limit of ", options_.max_body_bytes, " bytes"));
+    } else if (res.status == 404) {
+      error = absl::NotFoundError(absl::StrCat("no endpoint for ", req.method, " ", req.path));
+    } else {
+      error = absl::UnknownError(absl::StrCat("HTTP error ", res.status));
+    }
+    const int status = res.status;
+    Reply(ErrorResponse(error), res);
+    res.status = status;
+  });
+}
+
+absl::Status RestServer::Start() {
+  Route();
+  httplib::Server& s = *server_;
+  s.set_payload_max_length(options_.max_body_bytes);
+  // httplib writes headers and body separately: without this, Nagle's
+  // algorithm and the client's delayed ACK add ~40 ms to every answer.
+  s.set_tcp_nodelay(true);
+  if (options_.timeout_ms > 0) {
+    const time_t sec = options_.timeout_ms / 1000;
+    const time_t usec = (options_.timeout_ms % 1000) * 1000;
+    s.set_read_timeout(sec, usec);
+    s.set_write_timeout(sec, usec);
+  }
+  if (options_.port == 0) {
+    port_ = s.bind_to_any_port(options_.host);
+  } else {
+    port_ = s.bind_to_port(options_.host, options_.port) ? options_.port : -1;
+  }
+  if (port_ <= 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options_.host, ":", options_.port, " (in use?)"));
+  }
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  return absl::OkStatus();
+}
+
+void RestServer::Stop() {
+  if (!thread_.joinable()) return;
+  // httplib closes the listening socket, then its pool finishes the tasks
+  // it holds before listen_after_bind returns.
+  server_->stop();
+  thread_.join();
+}
+
+}  // namespace braid::serving
