@@ -497,10 +497,11 @@ absl::Status RunTrain(const TrainFlags& f) {
   if (!f.export_dir.empty() && chief) {
     // For braid serve: BASE/<global step>, complete or not at all.
     RETURN_IF_ERROR(ExportSequential(model.get(), f.export_dir, final_step));
-    std::printf("exported the model to %s/%lld; to serve it: braid serve --model_name %s "
-                "--model_base_path %s\n",
-                f.export_dir.c_str(), static_cast<long long>(final_step), spec.name.c_str(),
-                f.export_dir.c_str());
+    std::printf(
+        "exported the model to %s/%lld; to serve it: braid serve --model_name %s "
+        "--model_base_path %s\n",
+        f.export_dir.c_str(), static_cast<long long>(final_step), spec.name.c_str(),
+        f.export_dir.c_str());
     metrics["export_version"] = final_step;
   }
   if (!f.metrics_json.empty()) RETURN_IF_ERROR(WriteMetrics(f.metrics_json, metrics));
