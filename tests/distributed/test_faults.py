@@ -9,6 +9,8 @@ import threading
 import time
 from pathlib import Path
 
+from test_cluster_cli import free_ports
+
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("BRAID_BUILD_DIR", ROOT / "build")).resolve()
 BRAID = Path(os.environ.get("BRAID_BIN", BUILD / "bin" / "braid")).resolve()
@@ -139,6 +141,23 @@ def committed_step(ckpt_dir):
     return -1
 
 
+def kill_ps_after_checkpoint(launch, ckpt_dir, step):
+    """Kills ps 0 with SIGKILL once a checkpoint at `step` or later is
+    committed; returns the step of the newest committed one at the kill."""
+    try:
+        deadline = time.time() + 300
+        while (committed_step(ckpt_dir) < step and time.time() < deadline
+               and launch.proc.poll() is None):
+            time.sleep(0.05)
+        before_kill = committed_step(ckpt_dir)
+        assert before_kill >= step, "\n".join(launch.out[-30:] + launch.err[-30:])
+        os.kill(task_pid(launch.proc.pid, "ps", 0), signal.SIGKILL)
+        return before_kill
+    except BaseException:
+        launch.stop()
+        raise
+
+
 def test_a_ps_killed_mid_training_is_restored_from_the_last_checkpoint(tmp_path):
     metrics, ckpt = tmp_path / "metrics.json", tmp_path / "ckpt"
     launch = Launch(["--ps", "1", "--workers", "2", "--grace_seconds", "60",
@@ -146,16 +165,7 @@ def test_a_ps_killed_mid_training_is_restored_from_the_last_checkpoint(tmp_path)
                      "--epochs", "3", "--checkpoint_dir", str(ckpt),
                      "--save_checkpoints_steps", "200", "--metrics_json", str(metrics)],
                     cwd=tmp_path)
-    try:
-        deadline = time.time() + 300
-        while committed_step(ckpt) < 400 and time.time() < deadline and launch.proc.poll() is None:
-            time.sleep(0.05)
-        before_kill = committed_step(ckpt)
-        assert before_kill >= 400, "\n".join(launch.out[-30:] + launch.err[-30:])
-        os.kill(task_pid(launch.proc.pid, "ps", 0), signal.SIGKILL)
-    except BaseException:
-        launch.stop()
-        raise
+    before_kill = kill_ps_after_checkpoint(launch, ckpt, 400)
     code, out, err = launch.finish(timeout=900)
     log = out[-4000:] + "\n" + err[-4000:]
     assert code == 0, log
@@ -180,17 +190,6 @@ def test_a_ps_killed_mid_training_is_restored_from_the_last_checkpoint(tmp_path)
     assert restored < result["global_step"] < 2 * 3 * 235, result
     assert result["test_accuracy"] >= 0.80, result
     assert "braid launch: stopped" not in err and "braid launch: killed" not in err, log
-
-
-def free_ports(n):
-    import socket
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 def wait_for_text(path, text, timeout):
@@ -301,16 +300,7 @@ def test_a_ps_killed_in_sync_training_is_restored_and_the_steps_go_on(tmp_path):
                      "--epochs", "2", "--sync_replicas", "--checkpoint_dir", str(ckpt),
                      "--save_checkpoints_steps", "100", "--metrics_json", str(metrics)],
                     cwd=tmp_path)
-    try:
-        deadline = time.time() + 300
-        while committed_step(ckpt) < 200 and time.time() < deadline and launch.proc.poll() is None:
-            time.sleep(0.05)
-        before_kill = committed_step(ckpt)
-        assert before_kill >= 200, "\n".join(launch.out[-30:] + launch.err[-30:])
-        os.kill(task_pid(launch.proc.pid, "ps", 0), signal.SIGKILL)
-    except BaseException:
-        launch.stop()
-        raise
+    before_kill = kill_ps_after_checkpoint(launch, ckpt, 200)
     code, out, err = launch.finish(timeout=900)
     log = out[-4000:] + "\n" + err[-4000:]
     assert code == 0, log
