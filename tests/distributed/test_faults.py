@@ -288,6 +288,9 @@ def test_the_chief_killed_while_writing_a_checkpoint_leaves_the_previous_one_int
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert f"[worker:0] resumed from {ckpt}/ckpt-{first} (global step {first})" in r.stdout
     assert committed_step(ckpt) > first
+    # Its saves removed the uncommitted shard: every shard left is committed.
+    for shard in ckpt.glob("ckpt-*.shard-*"):
+        assert (ckpt / (shard.name.split(".shard-")[0] + ".manifest")).exists(), shard.name
 
 
 def test_a_ps_killed_in_sync_training_is_restored_and_the_steps_go_on(tmp_path):

@@ -45,6 +45,21 @@ void RemoveCheckpoint(const std::string& prefix) {
   }
 }
 
+// Deletes the shards of saves that died before their commit: shards of
+// `basename` whose checkpoint has no manifest, other than `keep`'s.
+void RemoveUncommittedShards(const std::string& dir, const std::string& basename,
+                             const std::string& keep) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const size_t shard = name.find(".shard-");
+    if (name.rfind(basename + "-", 0) != 0 || shard == std::string::npos) continue;
+    const std::string prefix = name.substr(0, shard);
+    if (prefix == keep || fs::exists(fs::path(dir) / (prefix + ".manifest"), ec)) continue;
+    fs::remove(entry.path(), ec);
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Saver>> Saver::Create(const Scope& scope,
@@ -138,6 +153,7 @@ absl::StatusOr<std::string> Saver::Save(Session* session, const std::string& dir
   RETURN_IF_ERROR(Env::Default()->WriteFileAtomically((fs::path(dir) / kIndexFile).string(), text));
   // Only once the index no longer names them.
   for (const std::string& p : dropped) RemoveCheckpoint((fs::path(dir) / p).string());
+  RemoveUncommittedShards(dir, options_.basename, name);
   return prefix;
 }
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "braid/base/env.h"
 #include "braid/graph/ops/core_ops.h"
@@ -31,8 +32,8 @@ struct Model {
   std::unique_ptr<Saver> saver;
   Model(TensorShape b_shape = {2}, bool two_devices = false, int keep = 5) {
     Scope d1 = root.WithDevice(two_devices ? "/device:CPU:1" : "/device:CPU:0");
-    a = ops::MakeVariable(root.WithDevice("/device:CPU:0"), "a", TensorShape{3},
-                          DType::kFloat, Initializer::Constant(1));
+    a = ops::MakeVariable(root.WithDevice("/device:CPU:0"), "a", TensorShape{3}, DType::kFloat,
+                          Initializer::Constant(1));
     b = ops::MakeVariable(d1, "b", b_shape, DType::kFloat, Initializer::Constant(2));
     init = ops::GlobalVariablesInitializer(root);
     SaverOptions o;
@@ -87,11 +88,27 @@ TEST(SaverTest, KeepsTheNewestAndFindsNoneInAnEmptyDirectory) {
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
   Model m({2}, false, /*keep=*/2);
-  for (int step : {10, 20, 30, 40}) ASSERT_TRUE(m.saver->Save(m.session->session(), dir, step).ok());
+  for (int step : {10, 20, 30, 40})
+    ASSERT_TRUE(m.saver->Save(m.session->session(), dir, step).ok());
   EXPECT_FALSE(fs::exists(dir + "/ckpt-20.manifest"));
   EXPECT_FALSE(fs::exists(dir + "/ckpt-20.shard-00000-of-00001"));
   EXPECT_TRUE(fs::exists(dir + "/ckpt-30.manifest"));
   EXPECT_EQ(**Saver::LatestCheckpoint(dir), dir + "/ckpt-40");
+}
+
+TEST(SaverTest, ShardsOfASaveThatDiedBeforeItsCommitAreRemovedByTheNext) {
+  std::string dir = FreshDir("ckpt_orphans");
+  Model m;
+  ASSERT_TRUE(m.saver->Save(m.session->session(), dir, 10).ok());
+  // A save of step 15 that was killed after its shard, before its manifest.
+  std::ofstream(dir + "/ckpt-15.shard-00000-of-00001") << "uncommitted";
+  std::ofstream(dir + "/other-15.shard-00000-of-00001") << "not ours";
+  ASSERT_EQ(**Saver::LatestCheckpoint(dir), dir + "/ckpt-10");
+  ASSERT_TRUE(m.saver->Save(m.session->session(), dir, 20).ok());
+  EXPECT_FALSE(fs::exists(dir + "/ckpt-15.shard-00000-of-00001"));
+  EXPECT_TRUE(fs::exists(dir + "/other-15.shard-00000-of-00001"));
+  EXPECT_TRUE(fs::exists(dir + "/ckpt-10.shard-00000-of-00001"));
+  EXPECT_TRUE(fs::exists(dir + "/ckpt-20.shard-00000-of-00001"));
 }
 
 TEST(SaverTest, EachDeviceWritesItsOwnShard) {
@@ -114,9 +131,8 @@ TEST(SaverTest, MismatchedOrCorruptCheckpointsFailClearly) {
   Model other(TensorShape{4});  // b has another shape now
   absl::Status s = other.saver->Restore(other.session->session(), *path);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(s.message()),
-              HasSubstr("variable 'b' has shape [4] but checkpoint '" + *path +
-                        "' holds shape [2]"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("variable 'b' has shape [4] but checkpoint '" +
+                                                  *path + "' holds shape [2]"));
   // A flipped byte in the shard is caught by its CRC, with the offset.
   std::string shard = *path + ".shard-00000-of-00001";
   std::string bytes = *Env::Default()->ReadFile(shard);
@@ -127,9 +143,10 @@ TEST(SaverTest, MismatchedOrCorruptCheckpointsFailClearly) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("CRC mismatch"));
   // A truncated manifest.
   std::string manifest = *Env::Default()->ReadFile(*path + ".manifest");
-  ASSERT_TRUE(Env::Default()
-                  ->WriteFileAtomically(*path + ".manifest", manifest.substr(0, manifest.size() / 2))
-                  .ok());
+  ASSERT_TRUE(
+      Env::Default()
+          ->WriteFileAtomically(*path + ".manifest", manifest.substr(0, manifest.size() / 2))
+          .ok());
   s = saved.saver->Restore(saved.session->session(), *path);
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(std::string(s.message()), HasSubstr("truncated"));
