@@ -1,7 +1,5 @@
 // braid board: the dashboard over a log directory (TensorBoard's role),
 // served by braid itself until SIGINT or SIGTERM.
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 
 #include "absl/strings/numbers.h"
@@ -10,12 +8,10 @@
 #include "absl/time/clock.h"
 #include "braid/board/board_server.h"
 #include "braid/cli/commands.h"
+#include "braid/cli/stop_signal.h"
 
 namespace braid::cli {
 namespace {
-
-std::atomic<int> board_stop_signal{0};
-void OnBoardStopSignal(int sig) { board_stop_signal = sig; }
 
 struct BoardFlags {
   std::string logdir;
@@ -63,13 +59,12 @@ absl::Status RunBoard(const BoardFlags& f) {
   if (absl::Status s = ParseSamples(f.samples_per_plugin, &options.limits); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<board::BoardServer>> server = board::BoardServer::Start(options);
   if (!server.ok()) return server.status();
-  std::signal(SIGINT, OnBoardStopSignal);
-  std::signal(SIGTERM, OnBoardStopSignal);
+  CatchStopSignals();
   std::printf("braid board: serving %s at %s (press Ctrl-C to stop)\n", f.logdir.c_str(),
               (*server)->url().c_str());
   std::fflush(stdout);
-  while (board_stop_signal == 0) absl::SleepFor(absl::Milliseconds(100));
-  std::fprintf(stderr, "braid board: got signal %d; stopping\n", board_stop_signal.load());
+  while (StopSignal() == 0) absl::SleepFor(absl::Milliseconds(100));
+  std::fprintf(stderr, "braid board: got signal %d; stopping\n", StopSignal());
   (*server)->Stop();
   return absl::OkStatus();
 }

@@ -1,6 +1,5 @@
 #include "braid/cli/cluster_task.h"
 
-#include <csignal>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -8,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "braid/base/status_macros.h"
+#include "braid/cli/stop_signal.h"
 #include "braid/distributed/cluster_resolver.h"
 #include "braid/distributed/master_session.h"
 #include "braid/train/replica_device_setter.h"
@@ -16,9 +16,6 @@ namespace braid::cli {
 namespace {
 
 using distributed::TaskConfig;
-
-volatile std::sig_atomic_t stop_signal = 0;
-void OnStopSignal(int sig) { stop_signal = sig; }
 
 std::string TaskName(const std::string& job, int index) {
   return absl::StrCat("/job:", job, "/replica:0/task:", index);
@@ -159,13 +156,12 @@ absl::Status ServeTask(const TaskConfig& task, const distributed::ServerOptions&
                        bool until_training_ends) {
   ASSIGN_OR_RETURN(std::unique_ptr<distributed::GrpcServer> server,
                    distributed::GrpcServer::Start(task, options));
-  std::signal(SIGINT, OnStopSignal);
-  std::signal(SIGTERM, OnStopSignal);
+  CatchStopSignals();
   std::fprintf(stderr, "braid: %s serving at %s\n", TaskName(task.job, task.index).c_str(),
                server->target().c_str());
   const std::set<std::string> awaited = TrainingTasks(task.cluster);
   GoneTasks gone(server->worker_cache());
-  while (stop_signal == 0) {
+  while (StopSignal() == 0) {
     if (!until_training_ends) {
       absl::SleepFor(absl::Milliseconds(200));
       continue;

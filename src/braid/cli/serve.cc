@@ -1,8 +1,6 @@
 // braid serve: a model server speaking TensorFlow Serving's REST API over
 // versions exported under a base path (docs/serving.md), until SIGINT or
 // SIGTERM.
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 
 #include "absl/strings/numbers.h"
@@ -10,14 +8,12 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "braid/cli/commands.h"
+#include "braid/cli/stop_signal.h"
 #include "braid/serving/model_manager.h"
 #include "braid/serving/rest_server.h"
 
 namespace braid::cli {
 namespace {
-
-std::atomic<int> serve_stop_signal{0};
-void OnServeStopSignal(int sig) { serve_stop_signal = sig; }
 
 struct ServeFlags {
   int grpc_port = 0;
@@ -87,16 +83,14 @@ absl::Status RunServe(const ServeFlags& f) {
   rest.max_body_bytes = static_cast<size_t>(f.max_request_bytes);
   serving::RestServer server(&api, rest);
   if (absl::Status s = server.Start(); !s.ok()) return s;
-  std::signal(SIGINT, OnServeStopSignal);
-  std::signal(SIGTERM, OnServeStopSignal);
+  CatchStopSignals();
   manager.Start();
   std::printf("braid serve: model '%s' from %s; REST API at http://%s:%d/v1/models/%s\n",
               config.name.c_str(), config.base_path.c_str(), f.rest_api_host.c_str(), server.port(),
               config.name.c_str());
   std::fflush(stdout);
-  while (serve_stop_signal == 0) absl::SleepFor(absl::Milliseconds(50));
-  std::fprintf(stderr, "braid serve: got signal %d; finishing requests in flight\n",
-               serve_stop_signal.load());
+  while (StopSignal() == 0) absl::SleepFor(absl::Milliseconds(50));
+  std::fprintf(stderr, "braid serve: got signal %d; finishing requests in flight\n", StopSignal());
   server.Stop();
   manager.Stop();
   std::fprintf(stderr, "braid serve: stopped\n");
