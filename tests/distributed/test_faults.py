@@ -96,19 +96,24 @@ def task_pid(launcher_pid, job, index):
     raise AssertionError(f"no child of the launcher runs {job}:{index}")
 
 
+def kill_worker_after_line(launch, index, line):
+    """Kills worker `index` with SIGKILL a second after `line` appears."""
+    try:
+        launch.wait_for_line(line, timeout=300)
+        time.sleep(1)
+        os.kill(task_pid(launch.proc.pid, "worker", index), signal.SIGKILL)
+    except BaseException:
+        launch.stop()
+        raise
+
+
 def test_a_worker_killed_mid_training_is_restarted_and_rejoins(tmp_path):
     metrics = tmp_path / "metrics.json"
     launch = Launch(["--ps", "1", "--workers", "2", "--grace_seconds", "60",
                      "--restart_on_failure", "--", "braid", "train", "--model", "mlp",
                      "--epochs", "3", "--metrics_json", str(metrics)], cwd=tmp_path)
-    try:
-        # The line comes with the first progress line: worker 1 trains.
-        launch.wait_for_line("[worker:1] training mlp", timeout=300)
-        time.sleep(1)
-        os.kill(task_pid(launch.proc.pid, "worker", 1), signal.SIGKILL)
-    except BaseException:
-        launch.stop()
-        raise
+    # The line comes with the first progress line: worker 1 trains.
+    kill_worker_after_line(launch, 1, "[worker:1] training mlp")
     code, out, err = launch.finish(timeout=900)
     log = out[-4000:] + "\n" + err[-4000:]
     assert code == 0, log
@@ -246,13 +251,7 @@ def test_a_worker_killed_in_sync_training_rejoins_after_its_restart(tmp_path):
                      "--restart_on_failure", "--", "braid", "train", "--model", "mlp",
                      "--epochs", "2", "--sync_replicas", "--metrics_json", str(metrics)],
                     cwd=tmp_path)
-    try:
-        launch.wait_for_line("[worker:1] epoch 1/2 step", timeout=300)
-        time.sleep(1)
-        os.kill(task_pid(launch.proc.pid, "worker", 1), signal.SIGKILL)
-    except BaseException:
-        launch.stop()
-        raise
+    kill_worker_after_line(launch, 1, "[worker:1] epoch 1/2 step")
     code, out, err = launch.finish(timeout=900)
     log = out[-4000:] + "\n" + err[-4000:]
     assert code == 0, log
