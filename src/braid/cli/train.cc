@@ -33,6 +33,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// How long a worker waits for the chief to initialize or restore the model.
+constexpr double kWaitForChiefSeconds = 300;
+
 struct TrainFlags {
   std::string model = "mlp";
   std::string data = "fashion_mnist";
@@ -298,17 +301,7 @@ absl::Status RunTrain(const TrainFlags& f) {
         RETURN_IF_ERROR(model->InitializeVariables());
       }
     } else {
-      const absl::Time give_up = absl::Now() + absl::Seconds(compile.wait_for_chief_seconds);
-      for (;;) {
-        ASSIGN_OR_RETURN(bool ready, model->VariablesInitialized());
-        if (ready) break;
-        if (absl::Now() > give_up) {
-          return absl::DeadlineExceededError(
-              absl::StrCat("the model's variables were still uninitialized after ",
-                           compile.wait_for_chief_seconds, " s: is the chief running?"));
-        }
-        absl::SleepFor(absl::Milliseconds(200));
-      }
+      RETURN_IF_ERROR(model->WaitUntilVariablesInitialized(kWaitForChiefSeconds));
     }
     if (sync) {
       std::vector<Tensor> ignored;

@@ -130,26 +130,22 @@ absl::Status Sequential::Compile(const TensorShape& input_shape,
       return InitializeVariables();
     case CompileOptions::Init::kCaller:
       return absl::OkStatus();
-    case CompileOptions::Init::kIfUninitialized: {
-      ASSIGN_OR_RETURN(bool ready, VariablesInitialized());
-      return ready ? absl::OkStatus() : InitializeVariables();
-    }
-    case CompileOptions::Init::kWaitForChief: {
-      const auto give_up = std::chrono::steady_clock::now() +
-                           std::chrono::duration<double>(options.wait_for_chief_seconds);
-      while (true) {
-        ASSIGN_OR_RETURN(bool ready, VariablesInitialized());
-        if (ready) return absl::OkStatus();
-        if (std::chrono::steady_clock::now() > give_up) {
-          return absl::DeadlineExceededError(
-              absl::StrCat("the model's variables were still uninitialized after ",
-                           options.wait_for_chief_seconds, " s: is the chief running?"));
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      }
-    }
   }
   return absl::OkStatus();
+}
+
+absl::Status Sequential::WaitUntilVariablesInitialized(double seconds) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (true) {
+    ASSIGN_OR_RETURN(bool ready, VariablesInitialized());
+    if (ready) return absl::OkStatus();
+    if (std::chrono::steady_clock::now() > give_up) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("the model's variables were still uninitialized after ", seconds,
+                       " s: is the chief running?"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 absl::Status Sequential::InitializeVariables() {

@@ -32,17 +32,15 @@ struct CompileOptions {
   // `session` (a distributed worker passes a MasterSession here, after
   // placing the variables on the ps tasks).
   std::function<absl::StatusOr<std::unique_ptr<Session>>(std::shared_ptr<Graph>)> make_session;
-  // Who initializes the variables: this process (kRun), this process unless
-  // they already are, as after a restart (kIfUninitialized), another process
-  // (kWaitForChief: non-chief workers wait for it, at most
-  // `wait_for_chief_seconds`), or the caller after Compile (kCaller: a chief
-  // that restores a checkpoint instead, see InitializeVariables).
-  enum class Init { kRun, kIfUninitialized, kWaitForChief, kCaller };
+  // Who initializes the variables: this process (kRun), or the caller after
+  // Compile (kCaller: a chief that may restore a checkpoint instead, a
+  // worker that waits for the chief; see InitializeVariables and
+  // WaitUntilVariablesInitialized).
+  enum class Init { kRun, kCaller };
   // Builds the training step from the loss instead of optimizer->Minimize
   // (synchronous replicas build theirs with BuildSyncReplicas).
   std::function<absl::StatusOr<Node*>(const Scope&, Optimizer*, Output loss)> minimize;
   Init init = Init::kRun;
-  double wait_for_chief_seconds = 300;
 };
 
 // Loss and accuracy (for classification losses) over a set of examples.
@@ -124,6 +122,9 @@ class Sequential {
   // initializers (for CompileOptions::Init::kCaller).
   absl::StatusOr<bool> VariablesInitialized();
   absl::Status InitializeVariables();
+  // Waits until another process (the chief) has initialized every variable;
+  // DeadlineExceeded after `seconds`.
+  absl::Status WaitUntilVariablesInitialized(double seconds);
   // Every variable of the model, optimizer slots and global step included.
   std::vector<Node*> AllVariableHandles() const;
   // One line per layer: name, type, output shape, parameters.
