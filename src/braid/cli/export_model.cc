@@ -1,6 +1,8 @@
 #include "braid/cli/export_model.h"
 
+#include "braid/graph/ops/core_ops.h"
 #include "braid/graph/ops/nn_ops.h"
+#include "braid/serving/inference.h"
 #include "braid/serving/export.h"
 
 namespace braid::cli {
@@ -34,8 +36,31 @@ absl::Status ExportSequential(layers::Sequential* model, const std::string& base
       spec.signatures["logits"] = logits;
     }
     main.outputs["probabilities"] = serving::TensorInfoOf(probabilities);
+    // The Classify API's signature: the same input as a tf.Example feature
+    // "x", the probabilities as scores, the class indices as labels.
+    const int64_t num_classes = probabilities.shape().rank() == 2 ? probabilities.shape().dim(1) : -1;
+    if (num_classes > 0) {
+      Node* existing = root.graph()->FindNode("export/class_labels");
+      Output labels = existing != nullptr ? existing->output(0) : Output();
+      if (existing == nullptr) {
+        std::vector<std::string> names;
+        for (int64_t c = 0; c < num_classes; ++c) names.push_back(std::to_string(c));
+        labels = ops::Const(root.NewSubScope("export").WithOpName("class_labels"),
+                            Tensor::FromVector<std::string>(names));
+        if (!root.ok()) return root.status();
+      }
+      serving::Signature classify;
+      classify.method_name = serving::kClassifyMethodName;
+      classify.inputs = main.inputs;
+      classify.outputs["scores"] = main.outputs["probabilities"];
+      classify.outputs["classes"] = serving::TensorInfoOf(labels);
+      spec.signatures["classification"] = classify;
+    }
   } else {
     main.outputs["outputs"] = serving::TensorInfoOf(out);
+    serving::Signature regress = main;
+    regress.method_name = serving::kRegressMethodName;
+    spec.signatures["regression"] = regress;
   }
   spec.signatures[serving::kDefaultServingSignature] = main;
   return serving::ExportModel(spec, base_dir, version);

@@ -9,7 +9,7 @@
 #include "absl/time/clock.h"
 #include "braid/cli/commands.h"
 #include "braid/cli/stop_signal.h"
-#include "braid/serving/model_manager.h"
+#include "braid/serving/server_core.h"
 #include "braid/serving/rest_server.h"
 
 namespace braid::cli {
@@ -73,9 +73,10 @@ absl::Status RunServe(const ServeFlags& f) {
   manager_options.poll_seconds = f.poll_seconds;
   manager_options.session.inter_op_threads = f.inter_op_threads;
   manager_options.session.intra_op_threads = f.intra_op_threads;
-  serving::ModelManager manager(config, manager_options);
+  serving::ServerCore core(manager_options);
+  if (absl::Status s = core.ApplyConfig({{config, {}}}); !s.ok()) return s;
 
-  serving::RestApi api({{config.name, &manager}});
+  serving::RestApi api(&core);
   serving::RestServerOptions rest;
   rest.host = f.rest_api_host;
   rest.port = f.rest_api_port;
@@ -84,7 +85,6 @@ absl::Status RunServe(const ServeFlags& f) {
   serving::RestServer server(&api, rest);
   if (absl::Status s = server.Start(); !s.ok()) return s;
   CatchStopSignals();
-  manager.Start();
   std::printf("braid serve: model '%s' from %s; REST API at http://%s:%d/v1/models/%s\n",
               config.name.c_str(), config.base_path.c_str(), f.rest_api_host.c_str(), server.port(),
               config.name.c_str());
@@ -92,7 +92,6 @@ absl::Status RunServe(const ServeFlags& f) {
   while (StopSignal() == 0) absl::SleepFor(absl::Milliseconds(50));
   std::fprintf(stderr, "braid serve: got signal %d; finishing requests in flight\n", StopSignal());
   server.Stop();
-  manager.Stop();
   std::fprintf(stderr, "braid serve: stopped\n");
   return absl::OkStatus();
 }

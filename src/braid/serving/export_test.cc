@@ -73,7 +73,7 @@ TEST(ExportTest, ExportedVersionLoadsAndComputesWhatTheModelDid) {
   // [1,0,1] @ 2*[[1,2],[3,4],[5,6]] + [0.5,-0.5] = [12.5, 15.5]
   EXPECT_FLOAT_EQ(out[0].data<float>()[0], 12.5f);
   EXPECT_FLOAT_EQ(out[0].data<float>()[1], 15.5f);
-  EXPECT_EQ((*loaded)->signatures.size(), 2u);
+  EXPECT_EQ((*loaded)->signatures.size(), 4u);
 }
 
 TEST(ExportTest, RefusesBadVersionsAndSignaturesLeavingNothingBehind) {

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "braid/base/env.h"
+#include "braid/serving/metrics.h"
 
 namespace braid::serving {
 namespace {
@@ -40,7 +41,12 @@ const char* VersionStateName(VersionState state) {
 }
 
 ModelManager::ModelManager(ModelConfig config, ManagerOptions options)
-    : config_(std::move(config)), options_(std::move(options)) {}
+    : config_(std::move(config)), options_(std::move(options)), policy_(config_.policy) {}
+
+void ModelManager::SetPolicy(const VersionPolicy& policy) {
+  std::lock_guard<std::mutex> lock(mu_);
+  policy_ = policy;
+}
 
 ModelManager::~ModelManager() { Stop(); }
 
@@ -93,9 +99,14 @@ absl::StatusOr<std::vector<int64_t>> ModelManager::ScanVersions() const {
 
 std::set<int64_t> ModelManager::Wanted(const std::vector<int64_t>& on_disk) const {
   std::set<int64_t> wanted;
-  switch (config_.policy.kind) {
+  VersionPolicy policy;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    policy = policy_;
+  }
+  switch (policy.kind) {
     case VersionPolicy::Kind::kLatest: {
-      int n = std::max(1, config_.policy.num_latest);
+      int n = std::max(1, policy.num_latest);
       for (auto it = on_disk.rbegin(); it != on_disk.rend() && n > 0; ++it, --n) wanted.insert(*it);
       break;
     }
@@ -104,7 +115,7 @@ std::set<int64_t> ModelManager::Wanted(const std::vector<int64_t>& on_disk) cons
       break;
     case VersionPolicy::Kind::kSpecific:
       for (int64_t v : on_disk)
-        if (config_.policy.specific.count(v) > 0) wanted.insert(v);
+        if (policy.specific.count(v) > 0) wanted.insert(v);
       break;
   }
   return wanted;
@@ -112,8 +123,14 @@ std::set<int64_t> ModelManager::Wanted(const std::vector<int64_t>& on_disk) cons
 
 void ModelManager::LoadOne(int64_t version) {
   const std::string dir = (fs::path(config_.base_path) / std::to_string(version)).string();
+  const int64_t start = Env::Default()->NowMicros();
   absl::StatusOr<std::unique_ptr<LoadedVersion>> loaded =
       options_.loader ? options_.loader(dir, version) : LoadVersion(dir, version, options_.session);
+  const LabelValues labels = {config_.name, std::to_string(version)};
+  Metrics().version_events.Increment({config_.name, labels[1], loaded.ok() ? "load" : "load_failed"});
+  if (loaded.ok()) {
+    Metrics().load_latency.Observe(labels, (Env::Default()->NowMicros() - start) * 1e-6);
+  }
   std::lock_guard<std::mutex> lock(mu_);
   Entry& e = entries_[version];
   if (loaded.ok()) {
@@ -169,6 +186,7 @@ absl::Status ModelManager::PollOnce() {
         released.push_back(std::move(e.loaded));
         e.loaded = nullptr;
         e.status = {it->first, VersionState::kEnd, absl::OkStatus()};
+        Metrics().version_events.Increment({config_.name, std::to_string(it->first), "unload"});
         std::fprintf(stderr, "braid serve: model '%s' version %lld unloaded\n",
                      config_.name.c_str(), static_cast<long long>(it->first));
       }

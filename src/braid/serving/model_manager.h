@@ -73,7 +73,11 @@ class ModelManager {
   ModelManager(ModelConfig config, ManagerOptions options);
   ~ModelManager();  // stops polling
 
+  // The name and base path are fixed; the policy is the one at construction
+  // until SetPolicy changes it (see policy()).
   const ModelConfig& config() const { return config_; }
+  // Takes effect at the next poll, with the same availability rule.
+  void SetPolicy(const VersionPolicy& policy);
 
   // Starts the polling thread (a first poll runs at once).
   void Start();
@@ -106,6 +110,7 @@ class ModelManager {
 
   mutable std::mutex mu_;
   std::map<int64_t, Entry> entries_;  // protected by mu_
+  VersionPolicy policy_;              // protected by mu_
 
   std::mutex poll_mu_;  // one poll at a time
   std::mutex stop_mu_;

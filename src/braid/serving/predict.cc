@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "braid/base/status_macros.h"
+#include "braid/serving/inference.h"
 #include "braid/serving/json_tensor.h"
 
 namespace braid::serving {
@@ -17,31 +18,6 @@ struct NamedValues {
   std::map<std::string, const json*> values;
   std::map<std::string, json> owned;
 };
-
-absl::StatusOr<std::pair<std::string, const Signature*>> FindSignature(const LoadedVersion& v,
-                                                                       const json& request) {
-  std::string name = kDefaultServingSignature;
-  if (request.contains("signature_name")) {
-    if (!request["signature_name"].is_string()) {
-      return absl::InvalidArgumentError("'signature_name' must be a string");
-    }
-    name = request["signature_name"].get<std::string>();
-    if (name.empty()) name = kDefaultServingSignature;
-  }
-  auto it = v.signatures.find(name);
-  if (it == v.signatures.end()) {
-    std::vector<std::string> known;
-    for (const auto& [key, sig] : v.signatures) known.push_back(key);
-    return absl::InvalidArgumentError(absl::StrCat("Serving signature name: \"", name,
-                                                   "\" not found in signature def; the model has ",
-                                                   absl::StrJoin(known, ", ")));
-  }
-  if (it->second.method_name != kPredictMethodName) {
-    return absl::InvalidArgumentError(absl::StrCat("signature '", name, "' has method '",
-                                                   it->second.method_name, "', not predict"));
-  }
-  return std::make_pair(name, &it->second);
-}
 
 // {"b64": "..."} is a value, not a map of named inputs.
 bool IsNamedInputs(const json& v) { return v.is_object() && !(v.size() == 1 && v.contains("b64")); }
@@ -102,16 +78,6 @@ absl::StatusOr<NamedValues> ColumnarInputs(const Signature& sig, const json& inp
   return out;
 }
 
-absl::Status CheckShape(const std::string& signature, const std::string& alias,
-                        const TensorInfo& info, const Tensor& t) {
-  if (info.shape.unknown_rank() || info.shape.IsCompatibleWith(t.shape())) {
-    return absl::OkStatus();
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("input '", alias, "' has shape ", t.shape().DebugString(), " but signature '",
-                   signature, "' expects ", info.shape.DebugString(), " (-1: any size)"));
-}
-
 absl::StatusOr<std::string> RowResponse(const Signature& sig, const std::vector<Tensor>& out) {
   std::string body = "{\"predictions\":";
   if (out.size() == 1) {
@@ -170,8 +136,15 @@ absl::StatusOr<std::string> Predict(const LoadedVersion& version, const json& re
   if (!request.is_object()) {
     return absl::InvalidArgumentError("the request must be a JSON object");
   }
-  ASSIGN_OR_RETURN(auto found, FindSignature(version, request));
-  const auto& [sig_name, sig] = found;
+  std::string sig_name;
+  if (request.contains("signature_name")) {
+    if (!request["signature_name"].is_string()) {
+      return absl::InvalidArgumentError("'signature_name' must be a string");
+    }
+    sig_name = request["signature_name"].get<std::string>();
+  }
+  ASSIGN_OR_RETURN(FoundSignature found, FindSignature(version, sig_name, kPredictMethodName));
+  const Signature* sig = found.signature;
   const bool row = request.contains("instances");
   if (row == request.contains("inputs")) {
     return absl::InvalidArgumentError(
@@ -180,18 +153,15 @@ absl::StatusOr<std::string> Predict(const LoadedVersion& version, const json& re
   }
   ASSIGN_OR_RETURN(NamedValues values, row ? RowInputs(*sig, request["instances"])
                                            : ColumnarInputs(*sig, request["inputs"]));
-  std::vector<std::pair<std::string, Tensor>> feeds;
+  std::map<std::string, Tensor> inputs;
   for (const auto& [alias, value] : values.values) {
-    const TensorInfo& info = sig->inputs.at(alias);
-    ASSIGN_OR_RETURN(Tensor t,
-                     TensorFromJson(*value, info.dtype, absl::StrCat("input '", alias, "'")));
-    RETURN_IF_ERROR(CheckShape(sig_name, alias, info, t));
-    feeds.emplace_back(info.name, std::move(t));
+    ASSIGN_OR_RETURN(Tensor t, TensorFromJson(*value, sig->inputs.at(alias).dtype,
+                                              absl::StrCat("input '", alias, "'")));
+    inputs.emplace(alias, std::move(t));
   }
-  std::vector<std::string> fetches;
-  for (const auto& [alias, info] : sig->outputs) fetches.push_back(info.name);
+  ASSIGN_OR_RETURN(auto outputs, RunSignature(version, found, std::move(inputs)));
   std::vector<Tensor> out;
-  RETURN_IF_ERROR(version.session->Run(feeds, fetches, {}, &out));
+  for (auto& [alias, t] : outputs) out.push_back(std::move(t));
   if (row) return RowResponse(*sig, out);
   return ColumnarResponse(*sig, out);
 }

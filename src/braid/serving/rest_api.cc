@@ -5,18 +5,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "braid/base/status_macros.h"
+#include "absl/time/clock.h"
+#include "braid/serving/classify_regress_json.h"
 #include "braid/serving/json_tensor.h"
+#include "braid/serving/metrics.h"
 #include "braid/serving/predict.h"
 
 namespace braid::serving {
 
 using ojson = nlohmann::ordered_json;
-
-struct RestApi::Target {
-  const ModelManager* model = nullptr;
-  std::optional<int64_t> version;
-  std::string verb;  // "", "metadata", or after ':' ("predict", ...)
-};
 
 namespace {
 
@@ -118,80 +115,81 @@ RestResponse ErrorResponse(const absl::Status& status) {
 
 RestResponse RestApi::Handle(absl::string_view method, absl::string_view path,
                              absl::string_view body) const {
+  const int64_t start = absl::GetCurrentTimeNanos();
   absl::StatusOr<ParsedPath> parsed = ParsePath(path);
   if (!parsed.ok()) return ErrorResponse(parsed.status());
-  auto it = models_.find(parsed->model);
-  if (it == models_.end()) {
-    std::vector<std::string> names;
-    for (const auto& [name, m] : models_) names.push_back(name);
-    return ErrorResponse(absl::NotFoundError(
-        absl::StrCat("model '", parsed->model,
-                     "' is not served here (models: ", absl::StrJoin(names, ", "), ")")));
-  }
-  if (parsed->label) {
-    return ErrorResponse(absl::NotFoundError(
-        absl::StrCat("model '", parsed->model, "' has no version label '", *parsed->label, "'")));
-  }
-  Target t{it->second, parsed->version, ""};
+  const ModelSpec spec{parsed->model, parsed->version, parsed->label};
   const std::string& suffix = parsed->suffix;
+  std::string api;
+  Reached reached;
   absl::StatusOr<std::string> result;
   if (method == "GET" && suffix.empty()) {
-    result = Status(t);
+    api = "status";
+    result = Status(spec);
   } else if (method == "GET" && suffix == "/metadata") {
-    result = Metadata(t);
-  } else if (method == "POST" && suffix == ":predict") {
-    result = Predict(t, body);
-  } else if (method == "POST" && (suffix == ":classify" || suffix == ":regress")) {
-    result = absl::UnimplementedError(
-        absl::StrCat(suffix.substr(1), " is not implemented yet; use :predict"));
+    api = "metadata";
+    result = Metadata(spec, &reached);
+  } else if (method == "POST" &&
+             (suffix == ":predict" || suffix == ":classify" || suffix == ":regress")) {
+    api = suffix.substr(1);
+    result = Infer(api, spec, body, &reached);
   } else {
     result = absl::NotFoundError(absl::StrCat("no endpoint for ", method, " ", path));
+  }
+  if (!api.empty()) {
+    const std::string version = reached ? std::to_string(reached->version) : "";
+    Metrics().request_count.Increment(
+        {spec.name, version, api, "REST",
+         result.ok() ? "OK" : absl::StatusCodeToString(result.status().code())});
+    Metrics().request_latency.Observe({spec.name, version, api, "REST"},
+                                      (absl::GetCurrentTimeNanos() - start) / 1000.0);
   }
   if (!result.ok()) return ErrorResponse(result.status());
   return {200, *std::move(result)};
 }
 
-absl::StatusOr<std::string> RestApi::Status(const Target& t) const {
-  std::vector<VersionStatus> statuses = t.model->Statuses();
-  if (t.version) {
+absl::StatusOr<std::string> RestApi::Status(const ModelSpec& spec) const {
+  ASSIGN_OR_RETURN(std::shared_ptr<ModelManager> model, core_->Model(spec.name));
+  std::vector<VersionStatus> statuses = model->Statuses();
+  std::optional<int64_t> version = spec.version;
+  if (spec.label) {
+    ASSIGN_OR_RETURN(std::shared_ptr<const LoadedVersion> v, core_->Get(spec));
+    version = v->version;
+  }
+  if (version) {
     std::vector<VersionStatus> one;
     for (const VersionStatus& s : statuses)
-      if (s.version == *t.version) one.push_back(s);
+      if (s.version == *version) one.push_back(s);
     if (one.empty()) {
       return absl::NotFoundError(
-          absl::StrCat("model '", t.model->config().name, "' has no version ", *t.version));
+          absl::StrCat("model '", spec.name, "' has no version ", *version));
     }
     return StatusJson(one);
   }
   if (statuses.empty()) {
-    return absl::NotFoundError(absl::StrCat("Could not find any versions of model '",
-                                            t.model->config().name, "' under '",
-                                            t.model->config().base_path, "'"));
+    return absl::NotFoundError(absl::StrCat("Could not find any versions of model '", spec.name,
+                                            "' under '", model->config().base_path, "'"));
   }
   return StatusJson(statuses);
 }
 
-absl::StatusOr<std::string> RestApi::Metadata(const Target& t) const {
-  ASSIGN_OR_RETURN(std::shared_ptr<const LoadedVersion> v, t.model->Get(t.version));
+absl::StatusOr<std::string> RestApi::Metadata(const ModelSpec& spec, Reached* reached) const {
+  ASSIGN_OR_RETURN(*reached, core_->Get(spec));
   ojson out = {{"model_spec",
-                {{"name", t.model->config().name},
+                {{"name", spec.name},
                  {"signature_name", ""},
-                 {"version", std::to_string(v->version)}}},
-               {"metadata", {{"signature_def", SignatureDefMapJson(v->signatures)}}}};
+                 {"version", std::to_string((*reached)->version)}}},
+               {"metadata", {{"signature_def", SignatureDefMapJson((*reached)->signatures)}}}};
   return out.dump();
 }
 
-absl::StatusOr<std::string> RestApi::Predict(const Target& t, absl::string_view body) const {
+absl::StatusOr<std::string> RestApi::Infer(const std::string& api, const ModelSpec& spec,
+                                           absl::string_view body, Reached* reached) const {
   ASSIGN_OR_RETURN(nlohmann::json request,
                    ParseRequestJson(std::string_view(body.data(), body.size())));
-  ASSIGN_OR_RETURN(std::shared_ptr<const LoadedVersion> v, t.model->Get(t.version));
-  return serving::Predict(*v, request);
-}
-
-bool RestApi::Ready() const {
-  for (const auto& [name, m] : models_)
-    if (!m->HasAvailable()) return false;
-  return true;
+  ASSIGN_OR_RETURN(*reached, core_->Get(spec));
+  if (api == "predict") return serving::Predict(**reached, request);
+  return ClassifyOrRegressJson(**reached, api == "classify", request, max_tensor_elements_);
 }
 
 }  // namespace braid::serving

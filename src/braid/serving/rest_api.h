@@ -1,9 +1,10 @@
 // TF Serving's REST API, independent of the HTTP library: a method, a path
 // and a body in, a status code and a JSON body out.
 //
-//   GET  /v1/models/{m}[/versions/{v}]            model status
-//   GET  /v1/models/{m}[/versions/{v}]/metadata   signatures
-//   POST /v1/models/{m}[/versions/{v}]:predict    row or columnar predict
+//   GET  /v1/models/{m}[/versions/{v}|/labels/{l}]            model status
+//   GET  /v1/models/{m}[/versions/{v}|/labels/{l}]/metadata   signatures
+//   POST /v1/models/{m}[/versions/{v}|/labels/{l}]:predict    row or columnar
+//   POST /v1/models/{m}[...]:classify, :regress                tf.Examples
 //
 // Errors are {"error": "..."} with TF Serving's mapping of status codes to
 // HTTP (HttpStatusOf).
@@ -14,7 +15,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "braid/serving/model_manager.h"
+#include "braid/serving/inference.h"
+#include "braid/serving/server_core.h"
 
 namespace braid::serving {
 
@@ -31,23 +33,26 @@ RestResponse ErrorResponse(const absl::Status& status);
 
 class RestApi {
  public:
-  // The managers are not owned and must outlive the api.
-  explicit RestApi(std::map<std::string, const ModelManager*> models)
-      : models_(std::move(models)) {}
+  // The core is not owned and must outlive the api.
+  explicit RestApi(const ServerCore* core, int64_t max_tensor_elements = kDefaultMaxTensorElements)
+      : core_(core), max_tensor_elements_(max_tensor_elements) {}
 
-  // Thread-safe.
+  // Thread-safe. Counts the request in Metrics().
   RestResponse Handle(absl::string_view method, absl::string_view path,
                       absl::string_view body) const;
   // Whether every model has an available version (/readyz).
-  bool Ready() const;
+  bool Ready() const { return core_->Ready(); }
 
  private:
-  struct Target;  // a parsed path
-  absl::StatusOr<std::string> Status(const Target& t) const;
-  absl::StatusOr<std::string> Metadata(const Target& t) const;
-  absl::StatusOr<std::string> Predict(const Target& t, absl::string_view body) const;
+  // The loaded version a request reached, for its metric labels.
+  using Reached = std::shared_ptr<const LoadedVersion>;
+  absl::StatusOr<std::string> Status(const ModelSpec& spec) const;
+  absl::StatusOr<std::string> Metadata(const ModelSpec& spec, Reached* reached) const;
+  absl::StatusOr<std::string> Infer(const std::string& api, const ModelSpec& spec,
+                                    absl::string_view body, Reached* reached) const;
 
-  const std::map<std::string, const ModelManager*> models_;
+  const ServerCore* core_;
+  const int64_t max_tensor_elements_;
 };
 
 }  // namespace braid::serving

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "braid/serving/metrics.h"
 #include "braid/serving/rest_server.h"
 #include "braid/serving/test_model.h"
 
@@ -25,20 +26,22 @@ class RestApiTest : public ::testing::Test {
             std::to_string(getpid());
     fs::remove_all(base_);
     fs::create_directories(base_);
-    manager_ = std::make_unique<ModelManager>(ModelConfig{"tiny", base_, {}}, ManagerOptions{});
-    api_ = std::make_unique<RestApi>(
-        std::map<std::string, const ModelManager*>{{"tiny", manager_.get()}});
+    ManagerOptions options;
+    options.poll_seconds = 3600;  // the tests poll themselves
+    core_ = std::make_unique<ServerCore>(options);
+    ASSERT_TRUE(core_->ApplyConfig({{{"tiny", base_, {}}, {}}}).ok());
+    api_ = std::make_unique<RestApi>(core_.get());
   }
   void Export(int64_t version, float scale) {
     ASSERT_TRUE(testing::ExportTinyModel(base_, version, scale).ok());
-    ASSERT_TRUE(manager_->PollOnce().ok());
+    core_->PollOnce();
   }
   RestResponse Post(const std::string& path, const std::string& body) {
     return api_->Handle("POST", path, body);
   }
 
   std::string base_;
-  std::unique_ptr<ModelManager> manager_;
+  std::unique_ptr<ServerCore> core_;
   std::unique_ptr<RestApi> api_;
 };
 
@@ -115,8 +118,88 @@ TEST_F(RestApiTest, PredictErrorsMapToTfServingsStatusCodes) {
   EXPECT_EQ(Post("/v1/models/tiny/versions/2:predict", R"({"instances": [[1, 2, 3]]})").status,
             404);
   EXPECT_EQ(Post("/v1/models/nope:predict", R"({"instances": [[1, 2, 3]]})").status, 404);
-  EXPECT_EQ(Post("/v1/models/tiny:classify", "{}").status, 501);
+  EXPECT_EQ(Post("/v1/models/tiny:classify", R"({"examples": [{"x": [1, 2, 3]}]})").status, 400);
   EXPECT_EQ(api_->Handle("GET", "/v2/x", "").status, 404);
+}
+
+TEST_F(RestApiTest, ClassifyAndRegressInTfServingsShape) {
+  Export(1, 1.0f);
+  // y = x @ [[1, 2], [3, 4], [5, 6]] + [0.5, -0.5]; the context supplies x
+  // for the second example.
+  RestResponse r = Post("/v1/models/tiny:classify",
+                        R"({"signature_name": "classify", "context": {"x": [0, 1, 0]},
+                            "examples": [{"x": [1, 0, 0]}, {}]})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"results":[[["a",1.5],["b",1.5]],[["a",3.5],["b",3.5]]]})");
+  r = Post("/v1/models/tiny:regress",
+           R"({"signature_name": "regress", "examples": [{"x": [1.0, 0, 0]}, {"x": [0, 0, 1]}]})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"results":[3.0,11.0]})");
+  auto expect = [&](const std::string& verb, const std::string& body, const std::string& message) {
+    RestResponse e = Post("/v1/models/tiny:" + verb, body);
+    EXPECT_EQ(e.status, 400) << body << " -> " << e.body;
+    EXPECT_THAT(e.body, HasSubstr(message)) << body;
+  };
+  expect("classify", R"({"signature_name": "classify", "examples": [{"x": [1, 2]}]})",
+         "feature 'x' of example 0 has 2 values; input 'x' needs 3");
+  expect("classify", R"({"signature_name": "classify", "examples": [{"y": [1, 2, 3]}]})",
+         "example 0 has no feature 'x'");
+  expect("classify", R"({"signature_name": "classify", "examples": [{"x": ["a", 2, 3]}]})",
+         "mixes strings and numbers");
+  expect("classify", R"({"signature_name": "classify", "examples": []})", "non-empty");
+  expect("regress", R"({"signature_name": "classify", "examples": [{"x": [1, 2, 3]}]})",
+         "has method 'tensorflow/serving/classify', not 'tensorflow/serving/regress'");
+  expect("regress", R"({"signature_name": "regress", "examples": [{"x": {"b64": "!!"}}]})",
+         "not valid base64");
+}
+
+TEST_F(RestApiTest, VersionLabelsReachOnlyAvailableVersions) {
+  Export(1, 1.0f);
+  ASSERT_TRUE(core_->ApplyConfig({{{"tiny", base_, {VersionPolicy::Kind::kAll}},
+                                   {{"stable", 1}, {"canary", 2}}}})
+                  .ok());
+  core_->PollOnce();
+  const std::string one = R"({"instances": [[1, 0, 0]]})";
+  EXPECT_EQ(Post("/v1/models/tiny/labels/stable:predict", one).body,
+            R"({"predictions":[[1.5,1.5]]})");
+  // canary points to version 2, which does not exist yet.
+  RestResponse r = Post("/v1/models/tiny/labels/canary:predict", one);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_THAT(r.body, HasSubstr("points to version 2, which is not available"));
+  EXPECT_EQ(Post("/v1/models/tiny/labels/nope:predict", one).status, 404);
+  // Moving stable to 2 before 2 exists keeps it on 1 ...
+  ASSERT_TRUE(core_->ApplyConfig({{{"tiny", base_, {VersionPolicy::Kind::kAll}},
+                                   {{"stable", 2}, {"canary", 2}}}})
+                  .ok());
+  EXPECT_EQ(Post("/v1/models/tiny/labels/stable:predict", one).body,
+            R"({"predictions":[[1.5,1.5]]})");
+  // ... until it is available.
+  Export(2, 2.0f);
+  EXPECT_EQ(Post("/v1/models/tiny/labels/stable:predict", one).body,
+            R"({"predictions":[[2.5,3.5]]})");
+  EXPECT_EQ(api_->Handle("GET", "/v1/models/tiny/labels/canary", "").body,
+            R"({"model_version_status":[{"version":"2","state":"AVAILABLE","status":)"
+            R"({"error_code":"OK","error_message":""}}]})");
+  EXPECT_EQ(api_->Handle("GET", "/v1/models/tiny/labels/stable/metadata", "").status, 200);
+}
+
+TEST_F(RestApiTest, RequestsAreCountedInPrometheusMetrics) {
+  Export(7, 1.0f);
+  const double before = Metrics().request_count.Value({"tiny", "7", "predict", "REST", "OK"});
+  const double bad_before =
+      Metrics().request_count.Value({"tiny", "7", "predict", "REST", "INVALID_ARGUMENT"});
+  Post("/v1/models/tiny:predict", R"({"instances": [[1, 0, 0]]})");
+  Post("/v1/models/tiny:predict", R"({"instances": [[1, 0, 0]]})");
+  Post("/v1/models/tiny:predict", R"({"instances": [[1, 0]]})");
+  EXPECT_EQ(Metrics().request_count.Value({"tiny", "7", "predict", "REST", "OK"}), before + 2);
+  EXPECT_EQ(Metrics().request_count.Value({"tiny", "7", "predict", "REST", "INVALID_ARGUMENT"}),
+            bad_before + 1);
+  const std::string text = Metrics().Render();
+  EXPECT_THAT(text, HasSubstr("# TYPE :tensorflow:serving:request_count counter"));
+  EXPECT_THAT(text, HasSubstr(R"(:tensorflow:serving:request_latency_bucket{model_name="tiny",)"
+                              R"(version="7",API="predict",entrypoint="REST",le="+Inf"})"));
+  EXPECT_THAT(text, HasSubstr(R"(:braid:serving:version_events{model_name="tiny",version="7",)"
+                              R"(event="load"} 1)"));
 }
 
 TEST_F(RestApiTest, HttpServerAnswersAndRefusesOversizedBodies) {

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "braid/serving/metrics.h"
 
 namespace braid::serving {
 namespace {
@@ -46,6 +47,9 @@ void RestServer::Route() {
     } else {
       Reply(ErrorResponse(absl::UnavailableError("not every model has an available version")), res);
     }
+  });
+  s.Get("/monitoring/prometheus/metrics", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(Metrics().Render(), "text/plain; version=0.0.4");
   });
   // Errors httplib produces itself (no route, oversized body) get JSON too.
   s.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {

@@ -1,5 +1,6 @@
 // The HTTP front end of RestApi (cpp-httplib), plus /healthz (the process is
-// up) and /readyz (every model has an available version: 200, else 503).
+// up), /readyz (every model has an available version: 200, else 503) and
+// /monitoring/prometheus/metrics (Metrics(), Prometheus' text format).
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,8 @@
 // Test support (included by the serving tests only): a tiny exported model.
 //   y = x @ (scale * [[1, 2], [3, 4], [5, 6]]) + [0.5, -0.5]   x: float [-1, 3]
-// Signatures: "serving_default" x -> y; "two" x -> {y, twice: 2y}.
+// Signatures: "serving_default" x -> y; "two" x -> {y, twice: 2y};
+// "classify" (classify) x -> {scores: y, classes: ["a", "b"]};
+// "regress" (regress) x -> {outputs: sum(y, 1)}.
 // The graph also holds a training-only update, which export must leave out.
 #pragma once
 
@@ -13,6 +15,7 @@
 #include "braid/graph/ops/nn_ops.h"
 #include "braid/graph/ops/state_ops.h"
 #include "braid/serving/export.h"
+#include "braid/serving/inference.h"
 
 namespace braid::serving::testing {
 
@@ -30,6 +33,9 @@ inline std::unique_ptr<TinyModel> MakeTinyModel(float scale) {
   Variable b = ops::MakeVariable(s, "b", TensorShape{2});
   Output y = ops::Add(s.WithOpName("y"), ops::MatMul(s, x, w.value), b.value);
   Output twice = ops::Mul(s.WithOpName("twice"), y, 2.0f);
+  Output classes = ops::Const(s.WithOpName("classes"),
+                              Tensor::FromVector<std::string>({"a", "b"}));
+  Output total = ops::Sum(s.WithOpName("total"), y, 1);
   ops::AssignAddVariableOp(s.WithOpName("train_step"), w.handle,
                            Tensor::Filled<float>(TensorShape{3, 2}, 1.0f));
   Node* set_w = ops::AssignVariableOp(
@@ -48,7 +54,17 @@ inline std::unique_ptr<TinyModel> MakeTinyModel(float scale) {
   main.outputs["y"] = TensorInfoOf(y);
   Signature two = main;
   two.outputs["twice"] = TensorInfoOf(twice);
-  m->signatures = {{"serving_default", main}, {"two", two}};
+  Signature classify;
+  classify.method_name = kClassifyMethodName;
+  classify.inputs = main.inputs;
+  classify.outputs["scores"] = TensorInfoOf(y);
+  classify.outputs["classes"] = TensorInfoOf(classes);
+  Signature regress;
+  regress.method_name = kRegressMethodName;
+  regress.inputs = main.inputs;
+  regress.outputs["outputs"] = TensorInfoOf(total);
+  m->signatures = {
+      {"serving_default", main}, {"two", two}, {"classify", classify}, {"regress", regress}};
   return m;
 }
 
