@@ -16,6 +16,7 @@ packages=(
   libpng-dev  # PNG images in summaries
   libcpp-httplib-dev  # braid board's HTTP server
   chromium  # the headless browser of braid board's browser test
+  curl  # the REST compatibility tests of braid serve call it as users do
 )
 missing=()
 for p in "${packages[@]}"; do

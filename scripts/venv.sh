@@ -9,6 +9,10 @@ cd "$(dirname "$0")/.."
 
 readonly venv=.venv
 readonly pins=(tensorflow-cpu==2.21.0 tensorboard==2.21.0 pytest==9.2.0)
+# Installed with --no-deps: the wheel requires the `tensorflow` distribution,
+# while tensorflow-cpu above provides the same module (and brings grpcio and
+# protobuf, the wheel's other requirements).
+readonly nodeps_pins=(tensorflow-serving-api==2.21.0)
 
 if [[ ! -x $venv/bin/python ]]; then
   echo "venv: creating $venv"
@@ -18,7 +22,7 @@ fi
 # Installed at the pinned versions? (Package metadata, not `import tensorflow`,
 # which alone takes seconds.)
 have_pins() {
-  "$venv/bin/python" - "${pins[@]}" <<'PY'
+  "$venv/bin/python" - "${pins[@]}" "${nodeps_pins[@]}" <<'PY'
 import importlib.metadata as md, sys
 for pin in sys.argv[1:]:
     name, version = pin.split("==")
@@ -31,8 +35,10 @@ PY
 }
 
 if ! have_pins; then
-  echo "venv: installing ${pins[*]} (once; a few minutes)"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-    --progress-bar off "${pins[@]}"
-  have_pins || { echo "venv: ${pins[*]} still missing after pip install" >&2; exit 1; }
+  echo "venv: installing ${pins[*]} ${nodeps_pins[*]} (once; a few minutes)"
+  pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input
+       --progress-bar off)
+  "${pip[@]}" "${pins[@]}"
+  "${pip[@]}" --no-deps "${nodeps_pins[@]}"
+  have_pins || { echo "venv: ${pins[*]} ${nodeps_pins[*]} still missing after pip install" >&2; exit 1; }
 fi

@@ -84,7 +84,7 @@ def server(base):
     port = free_port()
     proc = subprocess.Popen(
         [str(BRAID), "serve", "--model_name", "fmnist", "--model_base_path", str(base),
-         "--rest_api_port", str(port), "--rest_api_host", "127.0.0.1",
+         "--rest_api_port", str(port), "--port", "0", "--host", "127.0.0.1",
          "--file_system_poll_wait_seconds", "0.2"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
@@ -108,13 +108,16 @@ def test_help_and_flag_errors():
     assert r.returncode == 0
     for flag in ["--rest_api_port", "--model_name", "--model_base_path", "--port",
                  "--file_system_poll_wait_seconds", "--rest_api_timeout_in_ms",
-                 "--version_policy", "--max_request_bytes"]:
+                 "--version_policy", "--max_request_bytes", "--model_config_file",
+                 "--model_config_file_poll_wait_seconds", "--enable_batching",
+                 "--batching_parameters_file", "--max_tensor_elements"]:
         assert flag in r.stdout, flag
-    assert "not implemented yet" in r.stdout
-    r = run("serve", "--model_base_path", "/tmp", "--port", "8500")
-    assert r.returncode == 1 and "gRPC API is not implemented yet" in r.stderr
     r = run("serve", "--model_base_path", "/tmp", "--version_policy", "newest")
     assert r.returncode == 1 and "--version_policy" in r.stderr
+    r = run("serve", "--port", "0")
+    assert r.returncode == 1 and "--model_config_file" in r.stderr
+    r = run("serve", "--model_base_path", "/tmp", "--batching_parameters_file", "/x")
+    assert r.returncode == 1 and "needs --enable_batching" in r.stderr
 
 
 def test_exported_graph_is_a_tensorflow_graph_def(base):

@@ -127,6 +127,20 @@ void ModelManager::LoadOne(int64_t version) {
   absl::StatusOr<std::unique_ptr<LoadedVersion>> loaded =
       options_.loader ? options_.loader(dir, version) : LoadVersion(dir, version, options_.session);
   const LabelValues labels = {config_.name, std::to_string(version)};
+  if (loaded.ok() && options_.batching) {
+    BatchingOptions batching = *options_.batching;
+    batching.on_batch = [labels](int64_t size, int64_t, int64_t queue_micros) {
+      Metrics().batch_size.Observe(labels, static_cast<double>(size));
+      Metrics().queuing_latency.Observe(labels, static_cast<double>(queue_micros));
+    };
+    absl::StatusOr<std::unique_ptr<BatchingSession>> batched =
+        NewBatchingSession(std::move((*loaded)->session), std::move(batching));
+    if (batched.ok()) {
+      (*loaded)->session = *std::move(batched);
+    } else {
+      loaded = batched.status();
+    }
+  }
   Metrics().version_events.Increment({config_.name, labels[1], loaded.ok() ? "load" : "load_failed"});
   if (loaded.ok()) {
     Metrics().load_latency.Observe(labels, (Env::Default()->NowMicros() - start) * 1e-6);

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "braid/serving/batching_session.h"
 #include "braid/serving/loader.h"
 
 namespace braid::serving {
@@ -58,6 +59,9 @@ struct VersionStatus {
 struct ManagerOptions {
   double poll_seconds = 1;
   SessionOptions session;
+  // When set, every loaded version's session batches concurrent requests
+  // (batching_session.h); each batch is recorded in Metrics().
+  std::optional<BatchingOptions> batching;
   // How a version is loaded (tests substitute failures and delays).
   std::function<absl::StatusOr<std::unique_ptr<LoadedVersion>>(const std::string& dir,
                                                                int64_t version)>
