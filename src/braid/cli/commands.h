@@ -12,6 +12,7 @@ void RegisterLaunch(CLI::App& app);
 void RegisterServer(CLI::App& app);
 void RegisterBoard(CLI::App& app);
 void RegisterServe(CLI::App& app);
+void RegisterPredict(CLI::App& app);
 
 // --inter_op_threads and --intra_op_threads, shared by the commands that run
 // graphs.

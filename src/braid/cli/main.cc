@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   braid::cli::RegisterServer(app);
   braid::cli::RegisterBoard(app);
   braid::cli::RegisterServe(app);
+  braid::cli::RegisterPredict(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

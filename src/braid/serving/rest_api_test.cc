@@ -223,10 +223,34 @@ TEST_F(RestApiTest, HttpServerAnswersAndRefusesOversizedBodies) {
   ASSERT_TRUE(big);
   EXPECT_EQ(big->status, 413);
   EXPECT_THAT(big->body, HasSubstr("larger than the limit of 1000 bytes"));
+  auto multipart = client.Post("/v1/models/tiny:predict", "--x--", "multipart/form-data; boundary=x");
+  ASSERT_TRUE(multipart);
+  EXPECT_EQ(multipart->status, 400);
+  EXPECT_THAT(multipart->body, HasSubstr("must be JSON"));
   auto none = client.Get("/nothing");
   ASSERT_TRUE(none);
   EXPECT_EQ(none->status, 404);
   EXPECT_THAT(none->body, HasSubstr("\"error\""));
+  server.Stop();
+}
+
+TEST_F(RestApiTest, HttpServerTakesLargeJsonSentAsAForm) {
+  // `curl -d` sends application/x-www-form-urlencoded, which httplib's own
+  // body reading limits to 8 KiB.
+  Export(1, 1.0f);
+  RestServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  RestServer server(api_.get(), options);
+  ASSERT_TRUE(server.Start().ok());
+  std::string rows;
+  for (int i = 0; i < 2000; ++i) rows += std::string(i ? "," : "") + "[1, 0, 0]";
+  httplib::Client client("127.0.0.1", server.port());
+  auto r = client.Post("/v1/models/tiny:predict", "{\"instances\": [" + rows + "]}",
+                       "application/x-www-form-urlencoded");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(json::parse(r->body)["predictions"].size(), 2000u);
   server.Stop();
 }
 

@@ -26,9 +26,10 @@ RestServer::~RestServer() { Stop(); }
 
 void RestServer::Route() {
   httplib::Server& s = *server_;
-  auto handle = [this](const httplib::Request& req, httplib::Response& res) {
+  auto handle = [this](const httplib::Request& req, const std::string& body,
+                       httplib::Response& res) {
     const auto start = std::chrono::steady_clock::now();
-    RestResponse r = api_->Handle(req.method, req.path, req.body);
+    RestResponse r = api_->Handle(req.method, req.path, body);
     const auto elapsed = std::chrono::steady_clock::now() - start;
     if (options_.timeout_ms > 0 && elapsed > std::chrono::milliseconds(options_.timeout_ms)) {
       r = ErrorResponse(absl::DeadlineExceededError(absl::StrCat(
@@ -36,8 +37,29 @@ void RestServer::Route() {
     }
     Reply(r, res);
   };
-  s.Get(R"(/v1/.*)", handle);
-  s.Post(R"(/v1/.*)", handle);
+  s.Get(R"(/v1/.*)", [handle](const httplib::Request& req, httplib::Response& res) {
+    handle(req, req.body, res);
+  });
+  // Bodies are read by the handler itself: httplib's own reading refuses
+  // form-urlencoded bodies over 8 KiB, and `curl -d` (TF Serving's documented
+  // way to call it) sends JSON with exactly that content type.
+  s.Post(R"(/v1/.*)", [handle](const httplib::Request& req, httplib::Response& res,
+                               const httplib::ContentReader& read) {
+    if (req.is_multipart_form_data()) {
+      Reply(ErrorResponse(absl::InvalidArgumentError(
+                "the request body must be JSON, not multipart/form-data")),
+            res);
+      return;
+    }
+    std::string body;
+    if (!read([&body](const char* data, size_t n) {
+          body.append(data, n);
+          return true;
+        })) {
+      return;  // httplib answers (413 past the size limit, 400 otherwise)
+    }
+    handle(req, body, res);
+  });
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("{\"status\":\"ok\"}", kJson);
   });
