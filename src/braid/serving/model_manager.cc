@@ -1,5 +1,10 @@
 #include "braid/serving/model_manager.h"
 
+#include <malloc.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -53,6 +58,9 @@ ModelManager::~ModelManager() { Stop(); }
 void ModelManager::Start() {
   if (poller_.joinable()) return;
   poller_ = std::thread([this] {
+    // Loads are background work: below request threads in the scheduler, so
+    // a load does not raise the latency of the versions serving meanwhile.
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kLoaderNice);
     std::string last_error;
     for (;;) {
       absl::Status s = PollOnce();
@@ -212,7 +220,13 @@ absl::Status ModelManager::PollOnce() {
       }
     }
   }
-  released.clear();
+  if (!released.empty()) {
+    released.clear();
+    // glibc keeps freed memory in its arenas; hand it back to the system so
+    // a swap does not leave the old version's size behind (versions still
+    // held by requests in flight are trimmed at a later poll).
+    malloc_trim(0);
+  }
   return absl::OkStatus();
 }
 

@@ -73,6 +73,8 @@ struct ManagerOptions {
 class ModelManager {
  public:
   static constexpr double kMaxRetrySeconds = 30;
+  // The nice value of the polling (loading) thread.
+  static constexpr int kLoaderNice = 10;
 
   ModelManager(ModelConfig config, ManagerOptions options);
   ~ModelManager();  // stops polling
@@ -83,7 +85,8 @@ class ModelManager {
   // Takes effect at the next poll, with the same availability rule.
   void SetPolicy(const VersionPolicy& policy);
 
-  // Starts the polling thread (a first poll runs at once).
+  // Starts the polling thread (a first poll runs at once), at nice
+  // kLoaderNice.
   void Start();
   void Stop();
   // One poll: scan the base path, load and unload per the policy. Returns
