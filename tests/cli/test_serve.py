@@ -3,6 +3,8 @@ served over TF Serving's REST API, and replaced by a new version while it runs."
 import gzip
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -25,14 +27,15 @@ def run(*args, timeout=600):
 
 
 def export(base, version, steps):
-    """Trains the MLP for `steps` steps, exports it (as BASE/<global step>) and
-    renames it to BASE/<version>."""
+    """Trains the MLP for `steps` steps, exports it (as <global step> in a
+    staging directory) and moves it into BASE/<version> with one rename, so a
+    server watching BASE never sees the staging version."""
+    staging = base.parent / f"{base.name}-staging"
     r = run("train", "--model", "mlp", "--epochs", "1", "--max_steps", str(steps),
-            "--export_dir", str(base))
+            "--export_dir", str(staging))
     assert r.returncode == 0, r.stderr
-    assert (base / str(steps)).is_dir(), "braid train exports as version = global step"
-    if steps != version:
-        (base / str(steps)).rename(base / str(version))
+    assert (staging / str(steps)).is_dir(), "braid train exports as version = global step"
+    (staging / str(steps)).rename(base / str(version))
 
 
 def test_images(n):
@@ -235,3 +238,104 @@ def test_sigterm_stops_the_server_cleanly(server):
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0
     assert "stopped" in proc.stderr.read()
+
+
+def start(*args):
+    """`braid serve` with REST on a free port; returns (process, url)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(BRAID), "serve", "--rest_api_port", str(port), "--port", "0", "--host", "127.0.0.1",
+         "--file_system_poll_wait_seconds", "0.2", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def is_ready(url):
+    try:
+        return http("GET", url + "/readyz")[0] == 200
+    except OSError:  # not listening yet
+        return False
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def fresh_base(tmp_path, base):
+    """A base path holding only version 1 of the module's export."""
+    fresh = tmp_path / "base"
+    shutil.copytree(base / "1", fresh / "1")
+    return fresh
+
+
+def test_model_config_file_is_re_read_and_a_bad_one_keeps_the_models(tmp_path, base):
+    base = fresh_base(tmp_path, base)
+    config = tmp_path / "models.config"
+    config.write_text(f'model_config_list {{ config {{ name: "a" base_path: "{base}" }} }}')
+    proc, url = start("--model_config_file", str(config),
+                      "--model_config_file_poll_wait_seconds", "0.2")
+    try:
+        wait_for(lambda: is_ready(url), what="model a")
+        images, _ = test_images(2)
+        body = json.dumps({"instances": images.tolist()})
+        # Add model b, reached by a label; model a stays.
+        config.write_text(f'''model_config_list {{
+            config {{ name: "a" base_path: "{base}" }}
+            config {{ name: "b" base_path: "{base}" version_labels {{ key: "stable" value: 1 }} }}
+        }}''')
+        wait_for(lambda: http("POST", url + "/v1/models/b/labels/stable:predict", body)[0] == 200,
+                 what="model b by its label")
+        assert http("POST", url + "/v1/models/a:predict", body)[0] == 200
+        # A config that does not parse is reported; both models keep serving.
+        config.write_text('model_config_list { config { name: "a" base_path: ')
+        time.sleep(1.0)
+        assert http("POST", url + "/v1/models/a:predict", body)[0] == 200
+        assert http("POST", url + "/v1/models/b/labels/stable:predict", body)[0] == 200
+        # Removing model b unloads it.
+        config.write_text(f'model_config_list {{ config {{ name: "a" base_path: "{base}" }} }}')
+        wait_for(lambda: http("POST", url + "/v1/models/b:predict", body)[0] == 404,
+                 what="model b to be removed")
+    finally:
+        code = stop(proc)
+    err = proc.stderr.read()
+    assert code == 0, err
+    assert "keeping the current models" in err and "line 1, column" in err, err
+
+
+def test_batching_merges_concurrent_requests(tmp_path, base):
+    base = fresh_base(tmp_path, base)
+    params = tmp_path / "batching.config"
+    params.write_text("max_batch_size { value: 32 } batch_timeout_micros { value: 20000 } "
+                      "num_batch_threads { value: 1 }")
+    proc, url = start("--model_name", "fmnist", "--model_base_path", str(base),
+                      "--enable_batching", "--batching_parameters_file", str(params))
+    try:
+        wait_for(lambda: is_ready(url), what="the server")
+        images, _ = test_images(8)
+        import concurrent.futures
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(
+                lambda i: http("POST", url + "/v1/models/fmnist:predict",
+                               json.dumps({"instances": images[i:i + 1].tolist()})),
+                range(8)))
+        assert all(status == 200 for status, _ in answers), answers
+        # Each caller got its own row: the same as an unbatched request of all 8.
+        together = np.array(json.loads(http("POST", url + "/v1/models/fmnist:predict",
+                                            json.dumps({"instances": images.tolist()}))[1])
+                            ["predictions"])
+        for i, (_, body) in enumerate(answers):
+            np.testing.assert_allclose(json.loads(body)["predictions"][0], together[i],
+                                       rtol=1e-5, atol=1e-7)
+        metrics = http("GET", url + "/monitoring/prometheus/metrics")[1]
+        count = float(re.search(r'processed_batch_size_count\{model_name="fmnist",version="1"\} '
+                                r'(\S+)', metrics).group(1))
+        total = float(re.search(r'processed_batch_size_sum\{model_name="fmnist",version="1"\} '
+                                r'(\S+)', metrics).group(1))
+        assert total >= 16 and count < total, (count, total)  # fewer batches than rows
+    finally:
+        assert stop(proc) == 0
