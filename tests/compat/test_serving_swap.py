@@ -110,6 +110,7 @@ def test_version_swap_under_load_fails_no_request(tmp_path):
 
         with Load(url, address, images) as load:
             wait_until(lambda: len(load.versions) > 20, "the load to run")
+            status()  # before the swap
             export_version(staging, base, 40, 2)
             shutil.rmtree(base / "1")
             wait_until(lambda: status() == {"1": "END", "2": "AVAILABLE"},

@@ -33,10 +33,15 @@ struct ServeFlags {
   bool enable_batching = false;
   std::string batching_parameters_file;
   int rest_api_timeout_in_ms = 30000;
+  int rest_api_num_threads = 64;
   int64_t max_request_bytes = 64 << 20;
   int64_t max_tensor_elements = serving::kDefaultMaxTensorElements;
-  int inter_op_threads = 0;
-  int intra_op_threads = 0;
+  // One thread per request: a server's parallelism comes from its concurrent
+  // requests (or batch threads); a request that fanned out over the cores
+  // would wake idle threads for every op and slow the others down
+  // (docs/performance.md, "Serving").
+  int inter_op_threads = 1;
+  int intra_op_threads = 1;
 };
 
 // "latest", "latest:N", "all", "specific:3,5".
@@ -149,6 +154,7 @@ absl::Status RunServe(const ServeFlags& f) {
   rest.port = f.rest_api_port;
   rest.timeout_ms = f.rest_api_timeout_in_ms;
   rest.max_body_bytes = static_cast<size_t>(f.max_request_bytes);
+  rest.num_threads = static_cast<size_t>(f.rest_api_num_threads);
   serving::RestServer rest_server(&api, rest);
   serving::GrpcServer grpc_server(
       &core, {absl::StrCat(f.host, ":", f.grpc_port), f.max_tensor_elements});
@@ -242,6 +248,10 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--rest_api_timeout_in_ms", flags->rest_api_timeout_in_ms,
                   "a REST request taking longer is answered 504 (0: no limit)")
       ->check(CLI::Range(0, 86400000))
+      ->capture_default_str();
+  cmd->add_option("--rest_api_num_threads", flags->rest_api_num_threads,
+                  "REST connections served at once (one thread each; more wait)")
+      ->check(CLI::Range(1, 4096))
       ->capture_default_str();
   cmd->add_option("--max_request_bytes", flags->max_request_bytes,
                   "larger REST request bodies are refused with 413")

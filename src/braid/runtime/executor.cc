@@ -54,19 +54,15 @@ class Executor::Step {
       return;
     }
     outstanding_.store(static_cast<int>(roots.size()));
-    for (size_t i = 1; i < roots.size(); ++i) {
-      int id = roots[i];
-      ex_->pool_->Schedule([this, id] { RunFrom(id); });
-    }
-    RunFrom(roots[0]);
+    RunFrom(Dispatch(roots));
   }
 
  private:
-  // Runs `id`, then keeps running one ready successor inline; the others go
-  // to the pool. `outstanding_` counts nodes scheduled and not yet finished.
-  void RunFrom(int id) {
+  // Runs the nodes of `inline_ready`, each followed by one ready successor
+  // inline; the other successors go to the pool. `outstanding_` counts nodes
+  // scheduled and not yet finished.
+  void RunFrom(std::deque<int> inline_ready) {
     ApplyIntraOpThreads();
-    std::deque<int> inline_ready = {id};
     while (!inline_ready.empty()) {
       int cur = inline_ready.front();
       inline_ready.pop_front();
@@ -82,16 +78,29 @@ class Executor::Step {
       if (ok()) ComputeGuarded(item, &ctx);
       std::vector<int> ready;
       Complete(cur, &ctx, &ready);
-      for (size_t i = 0; i < ready.size(); ++i) {
-        if (i == 0) {
-          inline_ready.push_back(ready[i]);
-        } else {
-          int next = ready[i];
-          ex_->pool_->Schedule([this, next] { RunFrom(next); });
-        }
-      }
+      for (int next : Dispatch(ready)) inline_ready.push_back(next);
       if (FinishOne()) return;
     }
+  }
+
+  // Splits ready nodes between this thread and the pool: every cheap one
+  // (!IsExpensive: constants, variable handles and reads, shapes, identities)
+  // and the first expensive one stay here, the other expensive ones go to the
+  // pool. Handing a cheap node to another thread costs more than running it,
+  // and a small inference graph then runs without leaving the caller.
+  std::deque<int> Dispatch(const std::vector<int>& ready) {
+    std::deque<int> here;
+    bool expensive_kept = false;
+    for (int next : ready) {
+      const OpKernel& kernel = *ex_->items_[next].kernel;
+      if (!kernel.IsExpensive() || kernel.IsAsync() || !expensive_kept) {
+        expensive_kept |= kernel.IsExpensive() && !kernel.IsAsync();
+        here.push_back(next);
+      } else {
+        ex_->pool_->Schedule([this, next] { RunFrom({next}); });
+      }
+    }
+    return here;
   }
 
   // Kernels report errors on their context; an exception escaping one (from
@@ -124,7 +133,7 @@ class Executor::Step {
     ApplyIntraOpThreads();
     std::vector<int> ready;
     Complete(id, ctx, &ready);
-    for (int next : ready) ex_->pool_->Schedule([this, next] { RunFrom(next); });
+    for (int next : ready) ex_->pool_->Schedule([this, next] { RunFrom({next}); });
     FinishOne();
   }
 

@@ -26,6 +26,9 @@ namespace braid::serving {
 struct GrpcServerOptions {
   std::string address = "0.0.0.0:8500";  // port 0: any free port (see GrpcServer::port)
   int64_t max_tensor_elements = kDefaultMaxTensorElements;
+  // Threads kept waiting for calls between bursts (more are started as
+  // concurrent calls need them).
+  int max_idle_threads = 64;
 };
 
 class GrpcServer {

@@ -7,6 +7,7 @@
 #include "braid/base/status_macros.h"
 #include "braid/serving/inference.h"
 #include "braid/serving/json_tensor.h"
+#include "braid/serving/numeric_request.h"
 
 namespace braid::serving {
 namespace {
@@ -164,6 +165,27 @@ absl::StatusOr<std::string> Predict(const LoadedVersion& version, const json& re
   for (auto& [alias, t] : outputs) out.push_back(std::move(t));
   if (row) return RowResponse(*sig, out);
   return ColumnarResponse(*sig, out);
+}
+
+absl::StatusOr<std::string> PredictBody(const LoadedVersion& version, std::string_view body,
+                                        int64_t max_elements) {
+  std::optional<NumericRequest> numeric = ReadNumericRequest(body, max_elements);
+  if (numeric.has_value()) {
+    absl::StatusOr<FoundSignature> found =
+        FindSignature(version, numeric->signature_name, kPredictMethodName);
+    if (found.ok() && found->signature->inputs.size() == 1 &&
+        found->signature->inputs.begin()->second.dtype == DType::kFloat) {
+      std::map<std::string, Tensor> inputs;
+      inputs.emplace(found->signature->inputs.begin()->first, std::move(numeric->values));
+      ASSIGN_OR_RETURN(auto outputs, RunSignature(version, *found, std::move(inputs)));
+      std::vector<Tensor> out;
+      for (auto& [alias, t] : outputs) out.push_back(std::move(t));
+      if (numeric->row_format) return RowResponse(*found->signature, out);
+      return ColumnarResponse(*found->signature, out);
+    }
+  }
+  ASSIGN_OR_RETURN(nlohmann::json request, ParseRequestJson(body));
+  return Predict(version, request);
 }
 
 }  // namespace braid::serving

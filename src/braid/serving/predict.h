@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "braid/serving/loader.h"
@@ -17,5 +18,11 @@ namespace braid::serving {
 // inputs, values of the wrong dtype or shape (naming the input and both
 // shapes); the session's own errors otherwise.
 absl::StatusOr<std::string> Predict(const LoadedVersion& version, const nlohmann::json& request);
+
+// The same for a request body: one read straight into the tensor when the body
+// is the common numeric form and the signature takes it (numeric_request.h),
+// else parsed as JSON (InvalidArgument when malformed) and Predict above.
+absl::StatusOr<std::string> PredictBody(const LoadedVersion& version, std::string_view body,
+                                        int64_t max_elements);
 
 }  // namespace braid::serving

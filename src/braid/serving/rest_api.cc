@@ -185,10 +185,10 @@ absl::StatusOr<std::string> RestApi::Metadata(const ModelSpec& spec, Reached* re
 
 absl::StatusOr<std::string> RestApi::Infer(const std::string& api, const ModelSpec& spec,
                                            absl::string_view body, Reached* reached) const {
-  ASSIGN_OR_RETURN(nlohmann::json request,
-                   ParseRequestJson(std::string_view(body.data(), body.size())));
   ASSIGN_OR_RETURN(*reached, core_->Get(spec));
-  if (api == "predict") return serving::Predict(**reached, request);
+  const std::string_view text(body.data(), body.size());
+  if (api == "predict") return PredictBody(**reached, text, max_tensor_elements_);
+  ASSIGN_OR_RETURN(nlohmann::json request, ParseRequestJson(text));
   return ClassifyOrRegressJson(**reached, api == "classify", request, max_tensor_elements_);
 }
 

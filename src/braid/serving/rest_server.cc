@@ -2,7 +2,10 @@
 
 #include <httplib.h>
 
+#include <sys/socket.h>
+
 #include <chrono>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "braid/serving/metrics.h"
@@ -98,6 +101,18 @@ absl::Status RestServer::Start() {
   // httplib writes headers and body separately: without this, Nagle's
   // algorithm and the client's delayed ACK add ~40 ms to every answer.
   s.set_tcp_nodelay(true);
+  // httplib serves each connection on one pool thread until it closes: size
+  // the pool for the connections expected, and keep connections open (its
+  // default closes one every 5 requests, and reconnecting clients overflow
+  // the accept queue; docs/performance.md, "Serving").
+  const size_t threads = options_.num_threads;
+  s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  s.set_keep_alive_max_count(std::numeric_limits<int>::max());
+  s.set_socket_options([this](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_fd_ = sock;
+  });
   if (options_.timeout_ms > 0) {
     const time_t sec = options_.timeout_ms / 1000;
     const time_t usec = (options_.timeout_ms % 1000) * 1000;
@@ -113,6 +128,9 @@ absl::Status RestServer::Start() {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options_.host, ":", options_.port, " (in use?)"));
   }
+  // The installed httplib listens with a backlog of 5; many clients
+  // connecting at once would overflow it.
+  if (listen_fd_ >= 0) ::listen(listen_fd_, SOMAXCONN);
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   return absl::OkStatus();
 }

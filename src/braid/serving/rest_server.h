@@ -26,6 +26,9 @@ struct RestServerOptions {
   // answer (the run is not interrupted); also bounds reading and writing.
   // 0: no deadline.
   int timeout_ms = 30000;
+  // Threads serving connections, one connection each at a time: the most
+  // concurrent connections answered without waiting.
+  size_t num_threads = 64;
 };
 
 class RestServer {
@@ -49,6 +52,7 @@ class RestServer {
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
+  int listen_fd_ = -1;  // the listening socket, once bound
 };
 
 }  // namespace braid::serving
