@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Throughput and latency of `braid serve` on the MLP, over REST and gRPC, with
+# Throughput and latency of `braid serve` on the MLP (or the CNN), over REST and gRPC, with
 # and without dynamic batching (docs/performance.md, "Serving"). Builds what
 # it needs, exports the MLP once into a temporary directory, then for each
 # mode starts `braid serve` on free ports on 127.0.0.1 and runs
@@ -15,6 +15,7 @@
 # server's Prometheus metrics) how well requests merged.
 #
 # Settings (environment):
+#   MODEL=mlp                 the model served: mlp or cnn (same 28x28x1 input)
 #   DURATION=5                measured seconds per run (after a 1 s warm-up)
 #   CONNECTIONS="1 16 64"     concurrencies; the batching ratio uses the last
 #   MODES="none batching"     which servers to run
@@ -26,6 +27,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 flock /tmp/braid-build.lock nice ninja -C build -j2 braid_cli serve_load >/dev/null
 
+model=${MODEL:-mlp}
 duration=${DURATION:-5}
 read -r -a connections <<< "${CONNECTIONS:-1 16 64}"
 read -r -a modes <<< "${MODES:-none batching}"
@@ -44,13 +46,13 @@ trap 'exit 130' INT TERM
 # A copy, so that a rebuild of build/bin/braid during the run changes nothing.
 cp build/bin/braid "$work/braid"
 load=$PWD/build/bench/serve_load
-"$work/braid" train --model mlp --epochs 1 --max_steps 50 --export_dir "$work/model" \
+"$work/braid" train --model "$model" --epochs 1 --max_steps 50 --export_dir "$work/model" \
   > "$work/train.log" 2>&1 || { cat "$work/train.log"; exit 1; }
 printf '%s\n' "$batching_parameters" > "$work/batching.txt"
 
 rest_address= grpc_address=
 start_server() {  # MODE
-  local flags=(--model_name mlp --model_base_path "$work/model" --port 0 --rest_api_port 0
+  local flags=(--model_name "$model" --model_base_path "$work/model" --port 0 --rest_api_port 0
                --host 127.0.0.1 "${serve_flags[@]}")
   [[ $1 == batching ]] && flags+=(--enable_batching --batching_parameters_file "$work/batching.txt")
   "$work/braid" serve "${flags[@]}" > "$work/serve_$1.log" 2>&1 &
@@ -91,7 +93,7 @@ batch_rows() {
 run() {  # MODE TARGET CONNECTIONS
   local address=$rest_address
   [[ $2 == grpc ]] && address=$grpc_address
-  "$load" --target "$2" --address "$address" --model mlp --connections "$3" \
+  "$load" --target "$2" --address "$address" --model "$model" --connections "$3" \
     --seconds "$duration" > "$work/run.json" 2> "$work/run.err" &
   local pid=$!
   sleep 1  # serve_load's warm-up

@@ -43,8 +43,8 @@ for _ in $(seq 600); do
 done
 address=${url#http://}
 rss() { awk '/VmRSS/ { print $2 / 1024 }' "/proc/$server/status"; }
-version_available() {
-  curl -s "$url/v1/models/swapping/versions/$1" | grep -q '"AVAILABLE"'
+version_in() {  # VERSION STATE
+  curl -s "$url/v1/models/swapping/versions/$1" | grep -q "\"$2\""
 }
 
 echo "== MLP latency with nothing else happening (REST, 1 connection, 8 s)"
@@ -55,15 +55,15 @@ printf "RSS after start: %.1f MiB\n" "$(rss)"
 
 echo "== $swaps CNN swaps while the MLP is served"
 build/bench/serve_load --target rest --address "$address" --model steady --connections 1 \
-  --seconds $((swaps * 2 + 4)) >"$work/during.json" &
+  --seconds $((swaps / 4 + 1)) >"$work/during.json" &  # about as long as the swaps take
 load=$!
 sleep 1
 start=$(date +%s.%N)
 for v in $(seq 2 $((swaps + 1))); do
   cp -r "$template" "$work/cnn/.staging" && mv "$work/cnn/.staging" "$work/cnn/$v"
   rm -rf "$work/cnn/$((v - 1))"
-  until version_available "$v"; do sleep 0.05; done
-  sleep 0.5  # the poll after the load unloads the old version
+  until version_in "$v" AVAILABLE && version_in $((v - 1)) END; do sleep 0.05; done
+  sleep 0.3  # the unloaded session is freed and trimmed just after its END
   printf "swap %2d: version %2d available, RSS %.1f MiB\n" $((v - 1)) "$v" "$(rss)"
 done
 end=$(date +%s.%N)
