@@ -1,5 +1,6 @@
 #include "braid/serving/server_core.h"
 
+#include <cstdio>
 #include <set>
 #include <thread>
 
