@@ -339,3 +339,38 @@ def test_batching_merges_concurrent_requests(tmp_path, base):
         assert total >= 16 and count < total, (count, total)  # fewer batches than rows
     finally:
         assert stop(proc) == 0
+
+
+def test_predict_runs_an_export_locally_and_names_bad_inputs(tmp_path, base):
+    images, _ = test_images(3)
+    np.save(tmp_path / "x.npy", images)
+    r = run("predict", "--model_dir", str(base / "1"), "--input", str(tmp_path / "x.npy"),
+            "--output_dir", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    probabilities = np.load(tmp_path / "probabilities.npy")
+    assert probabilities.shape == (3, 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    # float64 is read as float32; the named form selects the input; the
+    # output directory is created.
+    np.save(tmp_path / "x64.npy", images.astype(np.float64))
+    r = run("predict", "--model_dir", str(base / "1"), "--input", f"x={tmp_path / 'x64.npy'}",
+            "--output_dir", str(tmp_path / "64"))
+    assert r.returncode == 0, r.stderr
+    np.testing.assert_allclose(np.load(tmp_path / "64" / "probabilities.npy"), probabilities,
+                               rtol=1e-6)
+    np.save(tmp_path / "fortran.npy", np.asfortranarray(images[:, :, :, 0]))
+    np.save(tmp_path / "ints.npy", np.zeros((1, 28, 28, 1), np.uint8))
+    np.save(tmp_path / "flat.npy", images.reshape(3, 784))
+    (tmp_path / "junk.npy").write_bytes(b"not numpy")
+    for args, message in [
+        (["--model_dir", str(base)], "must be a version directory"),
+        (["--input", str(tmp_path / "junk.npy")], "is not a usable .npy file: no NUMPY magic"),
+        (["--input", str(tmp_path / "fortran.npy")], "only C order"),
+        (["--input", str(tmp_path / "ints.npy")], "dtype '|u1'"),
+        (["--input", str(tmp_path / "flat.npy")], "has shape [3,784]"),
+        (["--signature_name", "nope"], "\"nope\" not found"),
+    ]:
+        full = {"--model_dir": str(base / "1"), "--input": str(tmp_path / "x.npy")}
+        full.update(dict(zip(args[::2], args[1::2])))
+        r = run("predict", *[x for kv in full.items() for x in kv])
+        assert r.returncode == 1 and message in r.stderr, (args, r.stderr)

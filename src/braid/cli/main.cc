@@ -24,8 +24,8 @@ int Fail(const std::string& command, const std::string& message) {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "braid: a distributed deep-learning system (train, inspect, server, launch, board, serve; "
-      "see each --help)"};
+      "braid: a distributed deep-learning system (train, inspect, server, launch, board, serve, "
+      "predict; see each --help)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "braid 0.1");
   braid::cli::RegisterTrain(app);

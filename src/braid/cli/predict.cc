@@ -2,6 +2,7 @@
 // --export_dir) on inputs from .npy files, on this machine, without a server:
 // what `braid serve` would answer, for scripts and for checking a server.
 #include <cstdio>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -54,6 +55,14 @@ absl::Status RunPredict(const PredictFlags& f) {
     inputs[kv.first] = std::move(t);
   }
   ASSIGN_OR_RETURN(auto outputs, serving::RunSignature(*loaded, found, std::move(inputs)));
+  if (!f.output_dir.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(f.output_dir, error);
+    if (error) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--output_dir ", f.output_dir, ": ", error.message()));
+    }
+  }
   for (const auto& [alias, t] : outputs) {
     if (f.output_dir.empty()) {
       std::printf("%s: %s\n", alias.c_str(), t.DebugString(20).c_str());
@@ -85,7 +94,8 @@ void RegisterPredict(CLI::App& app) {
                   "FILE.npy (a single-input signature) or ALIAS=FILE.npy; repeat per input")
       ->required();
   cmd->add_option("--output_dir", flags->output_dir,
-                  "write each output as OUTPUT_DIR/<alias>.npy (default: print them)");
+                  "write each output as OUTPUT_DIR/<alias>.npy, creating the directory "
+                  "(default: print them)");
   AddThreadFlags(cmd, &flags->inter_op_threads, &flags->intra_op_threads);
   cmd->callback([flags] {
     absl::Status s = RunPredict(*flags);
