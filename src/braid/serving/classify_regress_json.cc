@@ -5,6 +5,7 @@
 #include "braid/base/status_macros.h"
 #include "braid/serving/classify_regress.h"
 #include "braid/serving/json_tensor.h"
+#include "braid/serving/predict.h"
 
 namespace braid::serving {
 namespace {
@@ -68,18 +69,10 @@ absl::StatusOr<tensorflow::Example> ExampleFromJson(const json& object, const st
 
 absl::StatusOr<std::string> ClassifyOrRegressJson(const LoadedVersion& version, bool classify,
                                                   const json& request, int64_t max_elements) {
-  if (!request.is_object()) return absl::InvalidArgumentError("the request must be a JSON object");
-  std::string sig_name;
-  if (request.contains("signature_name")) {
-    if (!request["signature_name"].is_string()) {
-      return absl::InvalidArgumentError("'signature_name' must be a string");
-    }
-    sig_name = request["signature_name"].get<std::string>();
-  }
   // TF Serving's default for these calls is serving_default too.
   ASSIGN_OR_RETURN(FoundSignature found,
-                   FindSignature(version, sig_name,
-                                 classify ? kClassifyMethodName : kRegressMethodName));
+                   RequestSignature(version, request,
+                                    classify ? kClassifyMethodName : kRegressMethodName));
   if (!request.contains("examples") || !request["examples"].is_array() ||
       request["examples"].empty()) {
     return absl::InvalidArgumentError("'examples' must be a non-empty list of objects");

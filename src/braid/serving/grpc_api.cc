@@ -159,13 +159,22 @@ class GrpcServer::PredictionServiceImpl final : public tfs::PredictionService::S
  private:
   using Reached = std::shared_ptr<const LoadedVersion>;
 
-  absl::Status DoPredict(const tfs::PredictRequest& request, tfs::PredictResponse* response,
-                         Reached* reached) const {
-    ASSIGN_OR_RETURN(ModelSpec spec, SpecFrom(request.model_spec()));
+  // The version and signature (of `method`) a call's model spec reaches;
+  // `answered` is the response's model spec, naming both.
+  absl::StatusOr<FoundSignature> Resolve(const tfs::ModelSpec& asked, const char* method,
+                                         Reached* reached, tfs::ModelSpec* answered) const {
+    ASSIGN_OR_RETURN(ModelSpec spec, SpecFrom(asked));
     ASSIGN_OR_RETURN(*reached, core_->Get(spec));
     ASSIGN_OR_RETURN(FoundSignature found,
-                     FindSignature(**reached, request.model_spec().signature_name(),
-                                   kPredictMethodName));
+                     FindSignature(**reached, asked.signature_name(), method));
+    FillSpec(spec.name, (*reached)->version, found.name, answered);
+    return found;
+  }
+
+  absl::Status DoPredict(const tfs::PredictRequest& request, tfs::PredictResponse* response,
+                         Reached* reached) const {
+    ASSIGN_OR_RETURN(FoundSignature found, Resolve(request.model_spec(), kPredictMethodName, reached,
+                                                   response->mutable_model_spec()));
     std::map<std::string, Tensor> inputs;
     for (const auto& [alias, proto] : request.inputs()) {
       RETURN_IF_ERROR(CheckDeclaredSize(proto, alias, max_elements_));
@@ -179,17 +188,13 @@ class GrpcServer::PredictionServiceImpl final : public tfs::PredictionService::S
     std::set<std::string> filter(request.output_filter().begin(), request.output_filter().end());
     ASSIGN_OR_RETURN(auto outputs, RunSignature(**reached, found, std::move(inputs), filter));
     for (const auto& [alias, t] : outputs) TensorToProto(t, &(*response->mutable_outputs())[alias]);
-    FillSpec(spec.name, (*reached)->version, found.name, response->mutable_model_spec());
     return absl::OkStatus();
   }
 
   absl::Status DoClassify(const tfs::ClassificationRequest& request,
                           tfs::ClassificationResponse* response, Reached* reached) const {
-    ASSIGN_OR_RETURN(ModelSpec spec, SpecFrom(request.model_spec()));
-    ASSIGN_OR_RETURN(*reached, core_->Get(spec));
-    ASSIGN_OR_RETURN(FoundSignature found,
-                     FindSignature(**reached, request.model_spec().signature_name(),
-                                   kClassifyMethodName));
+    ASSIGN_OR_RETURN(FoundSignature found, Resolve(request.model_spec(), kClassifyMethodName, reached,
+                                                   response->mutable_model_spec()));
     ASSIGN_OR_RETURN(ExamplesInput input, ExamplesFrom(request.input()));
     ASSIGN_OR_RETURN(Classifications result,
                      serving::Classify(**reached, found, input, max_elements_));
@@ -201,22 +206,17 @@ class GrpcServer::PredictionServiceImpl final : public tfs::PredictionService::S
         cls->set_score(score);
       }
     }
-    FillSpec(spec.name, (*reached)->version, found.name, response->mutable_model_spec());
     return absl::OkStatus();
   }
 
   absl::Status DoRegress(const tfs::RegressionRequest& request, tfs::RegressionResponse* response,
                          Reached* reached) const {
-    ASSIGN_OR_RETURN(ModelSpec spec, SpecFrom(request.model_spec()));
-    ASSIGN_OR_RETURN(*reached, core_->Get(spec));
-    ASSIGN_OR_RETURN(FoundSignature found,
-                     FindSignature(**reached, request.model_spec().signature_name(),
-                                   kRegressMethodName));
+    ASSIGN_OR_RETURN(FoundSignature found, Resolve(request.model_spec(), kRegressMethodName, reached,
+                                                   response->mutable_model_spec()));
     ASSIGN_OR_RETURN(ExamplesInput input, ExamplesFrom(request.input()));
     ASSIGN_OR_RETURN(std::vector<float> values,
                      serving::Regress(**reached, found, input, max_elements_));
     for (float v : values) response->mutable_result()->add_regressions()->set_value(v);
-    FillSpec(spec.name, (*reached)->version, found.name, response->mutable_model_spec());
     return absl::OkStatus();
   }
 
@@ -269,14 +269,8 @@ class GrpcServer::ModelServiceImpl final : public tfs::ModelService::Service {
   absl::Status DoStatus(const tfs::GetModelStatusRequest& request,
                         tfs::GetModelStatusResponse* response) const {
     ASSIGN_OR_RETURN(ModelSpec spec, SpecFrom(request.model_spec()));
-    ASSIGN_OR_RETURN(std::shared_ptr<ModelManager> model, core_->Model(spec.name));
-    std::optional<int64_t> version = spec.version;
-    if (spec.label) {
-      ASSIGN_OR_RETURN(std::shared_ptr<const LoadedVersion> v, core_->Get(spec));
-      version = v->version;
-    }
-    for (const VersionStatus& s : model->Statuses()) {
-      if (version && s.version != *version) continue;
+    ASSIGN_OR_RETURN(std::vector<VersionStatus> statuses, core_->Statuses(spec));
+    for (const VersionStatus& s : statuses) {
       tfs::ModelVersionStatus* out = response->add_model_version_status();
       out->set_version(s.version);
       out->set_state(static_cast<tfs::ModelVersionStatus::State>(
@@ -284,12 +278,6 @@ class GrpcServer::ModelServiceImpl final : public tfs::ModelService::Service {
       out->mutable_status()->set_error_code(
           static_cast<tensorflow::error::Code>(s.status.code()));
       out->mutable_status()->set_error_message(std::string(s.status.message()));
-    }
-    if (response->model_version_status().empty()) {
-      return version ? absl::NotFoundError(absl::StrCat("model '", spec.name,
-                                                        "' has no version ", *version))
-                     : absl::NotFoundError(absl::StrCat("Could not find any versions of model '",
-                                                        spec.name, "'"));
     }
     return absl::OkStatus();
   }

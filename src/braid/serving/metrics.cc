@@ -77,12 +77,6 @@ void Histogram::Observe(const LabelValues& labels, double value) {
   ++s.count;
 }
 
-int64_t Histogram::Count(const LabelValues& labels) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = series_.find(labels);
-  return it == series_.end() ? 0 : it->second.count;
-}
-
 void Histogram::Render(std::string* out) const {
   Header(name_, help_, "histogram", out);
   std::lock_guard<std::mutex> lock(mu_);

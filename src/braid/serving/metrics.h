@@ -45,7 +45,6 @@ class Histogram : public MetricFamily {
   Histogram(std::string name, std::string help, std::vector<std::string> labels,
             std::vector<double> bounds);
   void Observe(const LabelValues& labels, double value);
-  int64_t Count(const LabelValues& labels) const;
   void Render(std::string* out) const override;
 
  private:

@@ -131,20 +131,35 @@ std::string ColumnarResponse(const Signature& sig, const std::vector<Tensor>& ou
   return body;
 }
 
+// Runs the signature and writes the answer in the request's format.
+absl::StatusOr<std::string> RunAndAnswer(const LoadedVersion& version, const FoundSignature& found,
+                                         std::map<std::string, Tensor> inputs, bool row_format) {
+  ASSIGN_OR_RETURN(auto outputs, RunSignature(version, found, std::move(inputs)));
+  std::vector<Tensor> out;
+  for (auto& [alias, t] : outputs) out.push_back(std::move(t));
+  if (row_format) return RowResponse(*found.signature, out);
+  return ColumnarResponse(*found.signature, out);
+}
+
 }  // namespace
 
-absl::StatusOr<std::string> Predict(const LoadedVersion& version, const json& request) {
+absl::StatusOr<FoundSignature> RequestSignature(const LoadedVersion& version, const json& request,
+                                                absl::string_view method) {
   if (!request.is_object()) {
     return absl::InvalidArgumentError("the request must be a JSON object");
   }
-  std::string sig_name;
+  std::string name;
   if (request.contains("signature_name")) {
     if (!request["signature_name"].is_string()) {
       return absl::InvalidArgumentError("'signature_name' must be a string");
     }
-    sig_name = request["signature_name"].get<std::string>();
+    name = request["signature_name"].get<std::string>();
   }
-  ASSIGN_OR_RETURN(FoundSignature found, FindSignature(version, sig_name, kPredictMethodName));
+  return FindSignature(version, name, method);
+}
+
+absl::StatusOr<std::string> Predict(const LoadedVersion& version, const json& request) {
+  ASSIGN_OR_RETURN(FoundSignature found, RequestSignature(version, request, kPredictMethodName));
   const Signature* sig = found.signature;
   const bool row = request.contains("instances");
   if (row == request.contains("inputs")) {
@@ -160,11 +175,7 @@ absl::StatusOr<std::string> Predict(const LoadedVersion& version, const json& re
                                               absl::StrCat("input '", alias, "'")));
     inputs.emplace(alias, std::move(t));
   }
-  ASSIGN_OR_RETURN(auto outputs, RunSignature(version, found, std::move(inputs)));
-  std::vector<Tensor> out;
-  for (auto& [alias, t] : outputs) out.push_back(std::move(t));
-  if (row) return RowResponse(*sig, out);
-  return ColumnarResponse(*sig, out);
+  return RunAndAnswer(version, found, std::move(inputs), row);
 }
 
 absl::StatusOr<std::string> PredictBody(const LoadedVersion& version, std::string_view body,
@@ -177,11 +188,7 @@ absl::StatusOr<std::string> PredictBody(const LoadedVersion& version, std::strin
         found->signature->inputs.begin()->second.dtype == DType::kFloat) {
       std::map<std::string, Tensor> inputs;
       inputs.emplace(found->signature->inputs.begin()->first, std::move(numeric->values));
-      ASSIGN_OR_RETURN(auto outputs, RunSignature(version, *found, std::move(inputs)));
-      std::vector<Tensor> out;
-      for (auto& [alias, t] : outputs) out.push_back(std::move(t));
-      if (numeric->row_format) return RowResponse(*found->signature, out);
-      return ColumnarResponse(*found->signature, out);
+      return RunAndAnswer(version, *found, std::move(inputs), numeric->row_format);
     }
   }
   ASSIGN_OR_RETURN(nlohmann::json request, ParseRequestJson(body));

@@ -8,10 +8,18 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "braid/serving/loader.h"
+#include "absl/strings/string_view.h"
+#include "braid/serving/inference.h"
 #include "nlohmann/json.hpp"
 
 namespace braid::serving {
+
+// The signature a REST request body names ("signature_name"; absent or "":
+// serving_default), which must have `method`. InvalidArgument when the
+// request is not an object, the name not a string, or FindSignature refuses.
+absl::StatusOr<FoundSignature> RequestSignature(const LoadedVersion& version,
+                                                const nlohmann::json& request,
+                                                absl::string_view method);
 
 // Returns the response body. InvalidArgument for an unknown signature, a
 // request with neither or both of instances/inputs, missing or unknown

@@ -149,27 +149,7 @@ RestResponse RestApi::Handle(absl::string_view method, absl::string_view path,
 }
 
 absl::StatusOr<std::string> RestApi::Status(const ModelSpec& spec) const {
-  ASSIGN_OR_RETURN(std::shared_ptr<ModelManager> model, core_->Model(spec.name));
-  std::vector<VersionStatus> statuses = model->Statuses();
-  std::optional<int64_t> version = spec.version;
-  if (spec.label) {
-    ASSIGN_OR_RETURN(std::shared_ptr<const LoadedVersion> v, core_->Get(spec));
-    version = v->version;
-  }
-  if (version) {
-    std::vector<VersionStatus> one;
-    for (const VersionStatus& s : statuses)
-      if (s.version == *version) one.push_back(s);
-    if (one.empty()) {
-      return absl::NotFoundError(
-          absl::StrCat("model '", spec.name, "' has no version ", *version));
-    }
-    return StatusJson(one);
-  }
-  if (statuses.empty()) {
-    return absl::NotFoundError(absl::StrCat("Could not find any versions of model '", spec.name,
-                                            "' under '", model->config().base_path, "'"));
-  }
+  ASSIGN_OR_RETURN(std::vector<VersionStatus> statuses, core_->Statuses(spec));
   return StatusJson(statuses);
 }
 

@@ -162,20 +162,30 @@ absl::StatusOr<std::shared_ptr<const LoadedVersion>> ServerCore::Get(const Model
                                           ", which is not available"));
 }
 
-std::vector<std::string> ServerCore::LabelsOf(const std::string& model, int64_t version) const {
-  std::vector<std::string> labels;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = models_.find(model);
-    if (it == models_.end()) return labels;
-    for (const auto& [label, v] : it->second.config.labels) labels.push_back(label);
+absl::StatusOr<std::vector<VersionStatus>> ServerCore::Statuses(const ModelSpec& spec) const {
+  absl::StatusOr<std::shared_ptr<ModelManager>> model = Model(spec.name);
+  if (!model.ok()) return model.status();
+  std::vector<VersionStatus> statuses = (*model)->Statuses();
+  std::optional<int64_t> version = spec.version;
+  if (spec.label) {
+    absl::StatusOr<std::shared_ptr<const LoadedVersion>> v = Get(spec);
+    if (!v.ok()) return v.status();
+    version = (*v)->version;
   }
-  std::vector<std::string> reaching;
-  for (const std::string& label : labels) {
-    auto v = Get({model, std::nullopt, label});
-    if (v.ok() && (*v)->version == version) reaching.push_back(label);
+  if (!version) {
+    if (statuses.empty()) {
+      return absl::NotFoundError(absl::StrCat("Could not find any versions of model '", spec.name,
+                                              "' under '", (*model)->config().base_path, "'"));
+    }
+    return statuses;
   }
-  return reaching;
+  std::vector<VersionStatus> one;
+  for (const VersionStatus& s : statuses)
+    if (s.version == *version) one.push_back(s);
+  if (one.empty()) {
+    return absl::NotFoundError(absl::StrCat("model '", spec.name, "' has no version ", *version));
+  }
+  return one;
 }
 
 bool ServerCore::Ready() const {

@@ -59,8 +59,10 @@ class ServerCore {
   // The loaded version a request reaches (see the note on labels). NotFound:
   // unknown model, version, label; Unavailable: nothing loaded yet.
   absl::StatusOr<std::shared_ptr<const LoadedVersion>> Get(const ModelSpec& spec) const;
-  // The labels of a model that currently reach `version`.
-  std::vector<std::string> LabelsOf(const std::string& model, int64_t version) const;
+  // The status of the versions a request asks about: every version of the
+  // model, or the one its version or label names. NotFound naming what is
+  // missing (the model, the version, the label, or any version at all).
+  absl::StatusOr<std::vector<VersionStatus>> Statuses(const ModelSpec& spec) const;
 
   // Every configured model has an available version.
   bool Ready() const;
