@@ -2,13 +2,13 @@
 // versions exported under a base path (docs/serving.md), until SIGINT or
 // SIGTERM.
 #include <cstdio>
-#include <fstream>
-#include <sstream>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "braid/base/env.h"
 #include "braid/cli/commands.h"
 #include "braid/cli/stop_signal.h"
 #include "braid/serving/batching_parameters.h"
@@ -72,50 +72,69 @@ absl::StatusOr<serving::VersionPolicy> ParsePolicy(const std::string& text) {
   return p;
 }
 
-// The models to serve: from --model_config_file, or the one named by
-// --model_name and --model_base_path.
-absl::StatusOr<std::vector<serving::ServedModel>> ConfiguredModels(const ServeFlags& f) {
-  if (!f.model_config_file.empty()) return serving::ReadModelConfigFile(f.model_config_file);
+// The model named by --model_name and --model_base_path.
+absl::StatusOr<serving::ServedModel> FlagModel(const ServeFlags& f) {
   serving::ServedModel m;
   m.model.name = f.model_name;
   m.model.base_path = f.model_base_path;
   absl::StatusOr<serving::VersionPolicy> policy = ParsePolicy(f.version_policy);
   if (!policy.ok()) return policy.status();
   m.model.policy = *policy;
-  return std::vector<serving::ServedModel>{m};
+  return m;
 }
 
-// Re-reads the config file every period and applies it when it changed; a
-// file that fails to parse or apply is reported and the served set kept.
-class ConfigPoller {
+// --model_config_file: read at start, then re-read every
+// --model_config_file_poll_wait_seconds and applied when its text changed; a
+// text that fails to parse or apply is reported and the served set kept.
+class ConfigFile {
  public:
-  ConfigPoller(const ServeFlags& f, serving::ServerCore* core) : f_(f), core_(core) {}
-  void MaybePoll() {
-    if (f_.model_config_file.empty() || f_.model_config_file_poll_wait_seconds <= 0) return;
+  explicit ConfigFile(const ServeFlags& f)
+      : path_(f.model_config_file), period_(f.model_config_file_poll_wait_seconds) {}
+
+  // Reads and parses the file, remembering its text.
+  absl::StatusOr<std::vector<serving::ServedModel>> Load() {
+    absl::StatusOr<std::string> text = Read();
+    if (!text.ok()) return text.status();
+    text_ = *text;
+    return serving::ParseModelConfigFile(path_, *text);
+  }
+
+  // Once a period: applies the file when its text changed (an unreadable file
+  // is a change too, reported once).
+  void MaybeReload(serving::ServerCore* core) {
+    if (period_ <= 0) return;
     const absl::Time now = absl::Now();
     if (now < next_) return;
-    next_ = now + absl::Seconds(f_.model_config_file_poll_wait_seconds);
-    std::ifstream in(f_.model_config_file);
-    std::stringstream text;
-    text << in.rdbuf();
-    if (text.str() == last_text_) return;
-    last_text_ = text.str();
-    absl::StatusOr<std::vector<serving::ServedModel>> models = ConfiguredModels(f_);
-    absl::Status s = models.ok() ? core_->ApplyConfig(*models) : models.status();
+    next_ = now + absl::Seconds(period_);
+    absl::StatusOr<std::string> text = Read();
+    std::optional<std::string> seen;
+    if (text.ok()) seen = *text;
+    if (seen == text_) return;
+    text_ = seen;
+    absl::StatusOr<std::vector<serving::ServedModel>> models =
+        text.ok() ? serving::ParseModelConfigFile(path_, *text) : text.status();
+    absl::Status s = models.ok() ? core->ApplyConfig(*models) : models.status();
     if (s.ok()) {
-      std::fprintf(stderr, "braid serve: applied %s (%zu models)\n", f_.model_config_file.c_str(),
+      std::fprintf(stderr, "braid serve: applied %s (%zu models)\n", path_.c_str(),
                    models->size());
     } else {
       std::fprintf(stderr, "braid serve: keeping the current models: %s\n",
                    std::string(s.message()).c_str());
     }
   }
-  void Remember(const std::string& text) { last_text_ = text; }
 
  private:
-  const ServeFlags& f_;
-  serving::ServerCore* core_;
-  std::string last_text_;
+  absl::StatusOr<std::string> Read() const {
+    absl::StatusOr<std::string> text = Env::Default()->ReadFile(path_);
+    if (!text.ok()) {
+      return absl::NotFoundError(absl::StrCat("--model_config_file: ", text.status().message()));
+    }
+    return text;
+  }
+
+  const std::string path_;
+  const double period_;
+  std::optional<std::string> text_;  // as last read; nullopt: unreadable
   absl::Time next_ = absl::InfinitePast();
 };
 
@@ -124,8 +143,16 @@ absl::Status RunServe(const ServeFlags& f) {
     return absl::InvalidArgumentError(
         "give either --model_base_path (with --model_name) or --model_config_file");
   }
-  absl::StatusOr<std::vector<serving::ServedModel>> models = ConfiguredModels(f);
-  if (!models.ok()) return models.status();
+  ConfigFile config_file(f);
+  absl::StatusOr<std::vector<serving::ServedModel>> models;
+  if (f.model_config_file.empty()) {
+    absl::StatusOr<serving::ServedModel> m = FlagModel(f);
+    if (!m.ok()) return m.status();
+    models = std::vector<serving::ServedModel>{*m};
+  } else {
+    models = config_file.Load();
+    if (!models.ok()) return models.status();
+  }
   serving::ManagerOptions manager_options;
   manager_options.poll_seconds = f.poll_seconds;
   manager_options.session.inter_op_threads = f.inter_op_threads;
@@ -140,13 +167,6 @@ absl::Status RunServe(const ServeFlags& f) {
   }
   serving::ServerCore core(manager_options);
   if (absl::Status s = core.ApplyConfig(*models); !s.ok()) return s;
-  ConfigPoller config_poller(f, &core);
-  if (!f.model_config_file.empty()) {
-    std::ifstream in(f.model_config_file);
-    std::stringstream text;
-    text << in.rdbuf();
-    config_poller.Remember(text.str());
-  }
 
   serving::RestApi api(&core, f.max_tensor_elements);
   serving::RestServerOptions rest;
@@ -171,7 +191,7 @@ absl::Status RunServe(const ServeFlags& f) {
   std::fflush(stdout);
   while (StopSignal() == 0) {
     grpc_server.SetServing(core.Ready());
-    config_poller.MaybePoll();
+    if (!f.model_config_file.empty()) config_file.MaybeReload(&core);
     absl::SleepFor(absl::Milliseconds(50));
   }
   std::fprintf(stderr, "braid serve: got signal %d; finishing requests in flight\n", StopSignal());

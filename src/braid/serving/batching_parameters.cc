@@ -1,10 +1,8 @@
 #include "braid/serving/batching_parameters.h"
 
-#include <fstream>
-#include <sstream>
-#include <thread>
-
 #include "absl/strings/str_cat.h"
+#include "braid/base/env.h"
+#include "braid/base/thread_pool.h"
 #include "braid/serving/text_proto.h"
 #include "tensorflow_serving/servables/tensorflow/session_bundle_config.pb.h"
 
@@ -19,7 +17,7 @@ absl::StatusOr<BatchingOptions> ParseBatchingParameters(const std::string& text)
         "max_batch_size { value: 64 })"));
   }
   BatchingOptions o;
-  o.num_batch_threads = std::max(1u, std::thread::hardware_concurrency());
+  o.num_batch_threads = NumSchedulableCores();
   if (p.has_max_batch_size()) o.max_batch_size = p.max_batch_size().value();
   if (p.has_batch_timeout_micros()) o.batch_timeout_micros = p.batch_timeout_micros().value();
   if (p.has_max_enqueued_batches()) o.max_enqueued_batches = p.max_enqueued_batches().value();
@@ -32,11 +30,12 @@ absl::StatusOr<BatchingOptions> ParseBatchingParameters(const std::string& text)
 
 absl::StatusOr<BatchingOptions> ReadBatchingParametersFile(const std::string& path) {
   if (path.empty()) return ParseBatchingParameters("");
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read --batching_parameters_file ", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  absl::StatusOr<BatchingOptions> o = ParseBatchingParameters(text.str());
+  absl::StatusOr<std::string> text = Env::Default()->ReadFile(path);
+  if (!text.ok()) {
+    return absl::NotFoundError(
+        absl::StrCat("--batching_parameters_file: ", text.status().message()));
+  }
+  absl::StatusOr<BatchingOptions> o = ParseBatchingParameters(*text);
   if (!o.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", o.status().message()));
   return o;
 }

@@ -1,8 +1,6 @@
 #include "braid/serving/model_server_config.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "braid/base/status_macros.h"
@@ -87,12 +85,9 @@ absl::StatusOr<tensorflow::serving::ModelServerConfig> ParseModelServerConfig(
   return config;
 }
 
-absl::StatusOr<std::vector<ServedModel>> ReadModelConfigFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read --model_config_file ", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  absl::StatusOr<tensorflow::serving::ModelServerConfig> config = ParseModelServerConfig(text.str());
+absl::StatusOr<std::vector<ServedModel>> ParseModelConfigFile(const std::string& path,
+                                                              const std::string& text) {
+  absl::StatusOr<tensorflow::serving::ModelServerConfig> config = ParseModelServerConfig(text);
   if (!config.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", config.status().message()));
   }

@@ -32,8 +32,9 @@ absl::StatusOr<std::vector<ServedModel>> ModelsFromConfig(
 absl::StatusOr<tensorflow::serving::ModelServerConfig> ParseModelServerConfig(
     const std::string& text);
 
-// Reads and parses a config file; NotFound when it cannot be read. Relative
-// base paths are relative to the file's directory.
-absl::StatusOr<std::vector<ServedModel>> ReadModelConfigFile(const std::string& path);
+// The models of `text`, the contents of the config file at `path`: errors
+// start with the path; relative base paths are relative to its directory.
+absl::StatusOr<std::vector<ServedModel>> ParseModelConfigFile(const std::string& path,
+                                                              const std::string& text);
 
 }  // namespace braid::serving
