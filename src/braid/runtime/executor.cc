@@ -93,12 +93,14 @@ class Executor::Step {
     bool expensive_kept = false;
     for (int next : ready) {
       const OpKernel& kernel = *ex_->items_[next].kernel;
-      if (!kernel.IsExpensive() || kernel.IsAsync() || !expensive_kept) {
-        expensive_kept |= kernel.IsExpensive() && !kernel.IsAsync();
-        here.push_back(next);
-      } else {
+      // An async kernel only starts here; its work happens elsewhere.
+      const bool expensive = kernel.IsExpensive() && !kernel.IsAsync();
+      if (expensive && expensive_kept) {
         ex_->pool_->Schedule([this, next] { RunFrom({next}); });
+        continue;
       }
+      expensive_kept |= expensive;
+      here.push_back(next);
     }
     return here;
   }
