@@ -55,7 +55,7 @@ start_server() {  # MODE
   local flags=(--model_name "$model" --model_base_path "$work/model" --port 0 --rest_api_port 0
                --host 127.0.0.1 "${serve_flags[@]}")
   [[ $1 == batching ]] && flags+=(--enable_batching --batching_parameters_file "$work/batching.txt")
-  "$work/braid" serve "${flags[@]}" > "$work/serve_$1.log" 2>&1 &
+  LD_PRELOAD=${SERVE_PRELOAD:-} "$work/braid" serve "${flags[@]}" > "$work/serve_$1.log" 2>&1 &
   server_pid=$!
   local line=
   for _ in $(seq 100); do

@@ -17,6 +17,7 @@ packages=(
   libcpp-httplib-dev  # braid board's HTTP server
   chromium  # the headless browser of braid board's browser test
   curl  # the REST compatibility tests of braid serve call it as users do
+  libtcmalloc-minimal4  # the braid executable's allocator (docs/performance.md)
 )
 missing=()
 for p in "${packages[@]}"; do

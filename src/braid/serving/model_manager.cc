@@ -1,6 +1,5 @@
 #include "braid/serving/model_manager.h"
 
-#include <malloc.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -11,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "braid/base/env.h"
+#include "braid/base/memory_release.h"
 #include "braid/serving/metrics.h"
 
 namespace braid::serving {
@@ -222,10 +222,10 @@ absl::Status ModelManager::PollOnce() {
   }
   if (!released.empty()) {
     released.clear();
-    // glibc keeps freed memory in its arenas; hand it back to the system so
+    // Allocators keep freed memory for reuse; hand it back to the system so
     // a swap does not leave the old version's size behind (versions still
-    // held by requests in flight are trimmed at a later poll).
-    malloc_trim(0);
+    // held by requests in flight are released at a later poll).
+    ReleaseFreeMemory();
   }
   return absl::OkStatus();
 }

@@ -1,5 +1,6 @@
 #include "braid/serving/numeric_request.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <vector>
@@ -10,7 +11,10 @@ namespace {
 class Reader {
  public:
   Reader(std::string_view text, int64_t max_elements)
-      : p_(text.data()), end_(text.data() + text.size()), max_elements_(max_elements) {}
+      : p_(text.data()), end_(text.data() + text.size()), max_elements_(max_elements) {
+    // A number takes at least two bytes ("0,"): room for all of them at once.
+    // values_.reserve(std::min<size_t>(text.size() / 8, static_cast<size_t>(max_elements)));
+  }
 
   std::optional<NumericRequest> Request() {
     NumericRequest out;
@@ -50,8 +54,10 @@ class Reader {
   }
 
  private:
+  static bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+  static bool IsDigit(char c) { return c >= '0' && c <= '9'; }
   void SkipSpace() {
-    while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+    while (p_ != end_ && IsSpace(*p_)) ++p_;
   }
   bool Eat(char c) {
     if (p_ == end_ || *p_ != c) return false;
@@ -71,30 +77,64 @@ class Reader {
     ++p_;
     return true;
   }
-  // A JSON number (RFC 8259's grammar), read as a double and stored as float.
+  // A JSON number (RFC 8259's grammar), read as a double and stored as float,
+  // in one pass: the digits are gathered while the grammar is checked, and a
+  // number with at most 19 significant digits whose mantissa fits in 53 bits and
+  // whose decimal exponent is within ±22 is m × 10^e or m / 10^e, a single
+  // correctly rounded operation on two exact doubles (Clinger's fast path), so
+  // the result equals std::from_chars's. Other numbers go to std::from_chars.
   bool Number() {
     const char* start = p_;
-    Eat('-');
+    const bool negative = Eat('-');
+    uint64_t mantissa = 0;
+    int digits = 0;    // significant digits gathered into `mantissa`
+    int exponent = 0;  // decimal exponent of `mantissa`'s last digit
+    // A run of digits into `mantissa` (leading zeros are not significant); in
+    // a fraction each digit also lowers the exponent. Past 19 digits
+    // `mantissa` is garbage and `digits` says so.
+    auto gather = [&](bool fraction) {
+      for (; p_ != end_ && IsDigit(*p_); ++p_) {
+        if (mantissa != 0 || *p_ != '0') {
+          ++digits;
+          mantissa = mantissa * 10 + static_cast<uint64_t>(*p_ - '0');
+        }
+        if (fraction) --exponent;
+      }
+    };
     if (Eat('0')) {
     } else if (p_ != end_ && *p_ >= '1' && *p_ <= '9') {
-      while (p_ != end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+      gather(false);
     } else {
       return false;
     }
     if (Eat('.')) {
-      if (p_ == end_ || *p_ < '0' || *p_ > '9') return false;
-      while (p_ != end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+      if (p_ == end_ || !IsDigit(*p_)) return false;
+      gather(true);
     }
     if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
       ++p_;
-      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
-      if (p_ == end_ || *p_ < '0' || *p_ > '9') return false;
-      while (p_ != end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+      const bool minus = Eat('-');
+      if (!minus) Eat('+');
+      if (p_ == end_ || !IsDigit(*p_)) return false;
+      int e = 0;
+      for (; p_ != end_ && IsDigit(*p_); ++p_) {
+        if (e < 10000) e = e * 10 + (*p_ - '0');
+      }
+      exponent += minus ? -e : e;
     }
-    double v = 0;
-    auto [ptr, ec] = std::from_chars(start, p_, v);
-    if (ec != std::errc() || ptr != p_) return false;  // out of range: general path
     if (static_cast<int64_t>(values_.size()) >= max_elements_) return false;
+    static constexpr double kPowersOfTen[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                              1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                              1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    double v = 0;
+    if (digits <= 19 && mantissa <= (uint64_t{1} << 53) && exponent >= -22 && exponent <= 22) {
+      v = static_cast<double>(mantissa);
+      v = exponent < 0 ? v / kPowersOfTen[-exponent] : v * kPowersOfTen[exponent];
+      if (negative) v = -v;
+    } else {
+      auto [ptr, ec] = std::from_chars(start, p_, v);
+      if (ec != std::errc() || ptr != p_) return false;  // out of range: general path
+    }
     values_.push_back(static_cast<float>(v));
     return true;
   }
@@ -107,10 +147,10 @@ class Reader {
       dims_.push_back(-1);
     }
     int64_t count = 0;
-    SkipSpace();
     do {
       SkipSpace();
-      if (p_ != end_ && *p_ == '[') {
+      if (p_ == end_) return false;
+      if (*p_ == '[') {
         if (leaf_depth_ >= 0 && depth >= static_cast<size_t>(leaf_depth_)) return false;
         if (!List(depth + 1)) return false;
       } else {

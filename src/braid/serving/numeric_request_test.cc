@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 #include "braid/serving/json_tensor.h"
@@ -52,6 +53,29 @@ TEST(NumericRequestTest, ReadsWhatTheGeneralPathReadsTheSame) {
     body += "]";
   }
   ExpectSameAsGeneral(body + "]}", "instances");
+}
+
+// The reader computes short numbers itself (Clinger's fast path) and leaves
+// the rest to std::from_chars; both must give the general path's floats, at
+// the edges of the fast path too (19/20 digits, 2^53, exponents ±22/±23).
+TEST(NumericRequestTest, ReadsEveryNumberFormTheSameAsTheGeneralPath) {
+  std::string body = R"({"inputs": [0, -0, 0.0, 0e5, 1E+22, 1e22, 1e23, 1e-22, 1e-23, )"
+                     R"(9007199254740992, 9007199254740993, 1234567890123456789, )"
+                     R"(12345678901234567890, 0.0039215688, 0.00000000000000000000001, )"
+                     R"(123.456e-20, 123.456e+25, 1.7976931348623157e308, 4.9e-324, )"
+                     R"(340282356779733661637539395458142568448, 3.4028235e38, 1.1754944e-38])";
+  ExpectSameAsGeneral(body + "}", "inputs");
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> mantissa(1, 10);
+  std::uniform_int_distribution<int> exponent(-40, 40), digits(0, 20);
+  body = R"({"inputs": [)";
+  for (int i = 0; i < 5000; ++i) {
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%.*e", digits(rng),
+                  (i % 2 ? -1 : 1) * mantissa(rng) * std::pow(10.0, exponent(rng)));
+    body += (i ? "," : "") + std::string(buf);
+  }
+  ExpectSameAsGeneral(body + "]}", "inputs");
 }
 
 TEST(NumericRequestTest, LeavesEverythingElseToTheGeneralPath) {

@@ -1,5 +1,8 @@
 #include "braid/kernels/nn/dnnl_util.h"
 
+#include <cstdlib>
+#include <memory>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -35,14 +38,70 @@ memory Wrap(const memory::desc& md, const dnnl::engine& engine, const Tensor& t)
   return memory(md, engine, t.raw_data());
 }
 
-absl::Status Execute(const dnnl::engine& engine, const DnnlPrimitive& p,
-                     std::unordered_map<int, memory> args) {
-  try {
-    if (p.scratchpad.get_size() > 0) {
-      args.emplace(DNNL_ARG_SCRATCHPAD, memory(p.scratchpad, engine));
+namespace {
+
+// What this thread reuses across executions: a stream on the engine it last
+// ran on (a copy of the engine handle keeps the engine alive as long as the
+// stream), and a scratchpad buffer that only grows.
+struct ThreadExecState {
+  dnnl::engine engine;
+  dnnl::stream stream;
+  std::unique_ptr<char, decltype(&std::free)> scratch{nullptr, &std::free};
+  size_t scratch_size = 0;
+
+  dnnl::stream& StreamFor(const dnnl::engine& e) {
+    if (engine.get(true) != e.get()) {
+      stream = dnnl::stream();
+      engine = e;
+      stream = dnnl::stream(engine);
     }
-    dnnl::stream stream(engine);
-    p.primitive.execute(stream, args);
+    return stream;
+  }
+  // A scratchpad memory for `md`, valid until the next call on this thread.
+  memory Scratchpad(const memory::desc& md) {
+    const size_t size = md.get_size();
+    if (size > scratch_size) {
+      constexpr size_t kAlign = 64;  // oneDNN's own alignment for buffers
+      scratch.reset(static_cast<char*>(std::aligned_alloc(kAlign, (size + kAlign - 1) / kAlign * kAlign)));
+      if (scratch == nullptr) throw dnnl::error(dnnl_out_of_memory, "scratchpad allocation failed");
+      scratch_size = size;
+    }
+    return memory(md, engine, scratch.get());
+  }
+};
+
+ThreadExecState& ThisThread() {
+  thread_local ThreadExecState state;
+  return state;
+}
+
+// Runs `p` on `stream` with `args` (plus this thread's scratchpad) through
+// oneDNN's C API, which takes the arguments as an array: the C++ API's
+// unordered_map costs an allocation per argument.
+void ExecuteOn(ThreadExecState& state, const DnnlPrimitive& p,
+               const std::pair<int, memory>* args, size_t count) {
+  constexpr size_t kMaxArgs = 16;
+  dnnl_exec_arg_t c_args[kMaxArgs + 1];
+  if (count > kMaxArgs) throw dnnl::error(dnnl_invalid_arguments, "too many primitive arguments");
+  for (size_t i = 0; i < count; ++i) c_args[i] = {args[i].first, args[i].second.get()};
+  memory scratchpad;
+  if (p.scratchpad.get_size() > 0) {
+    scratchpad = state.Scratchpad(p.scratchpad);
+    c_args[count++] = {DNNL_ARG_SCRATCHPAD, scratchpad.get()};
+  }
+  dnnl::error::wrap_c_api(dnnl_primitive_execute(p.primitive.get(), state.stream.get(),
+                                                 static_cast<int>(count), c_args),
+                          "could not execute a primitive");
+}
+
+}  // namespace
+
+absl::Status Execute(const dnnl::engine& engine, const DnnlPrimitive& p,
+                     std::initializer_list<std::pair<int, memory>> args) {
+  try {
+    ThreadExecState& state = ThisThread();
+    dnnl::stream& stream = state.StreamFor(engine);
+    ExecuteOn(state, p, args.begin(), args.size());
     stream.wait();
   } catch (const dnnl::error& e) {
     return DnnlErrorStatus(e, "executing a primitive");
@@ -57,13 +116,14 @@ memory::desc AnyLayout(const memory::desc& md) {
 absl::Status ExecuteWithLayouts(const dnnl::engine& engine, const DnnlPrimitive& p,
                                 const std::vector<LayoutArg>& args) {
   try {
-    dnnl::stream stream(engine);
-    std::unordered_map<int, memory> prim_args;
+    ThreadExecState& state = ThisThread();
+    dnnl::stream& stream = state.StreamFor(engine);
+    std::vector<std::pair<int, memory>> prim_args;
     std::vector<std::pair<memory, memory>> copy_back;  // (primitive's, braid's)
     for (const LayoutArg& a : args) {
       memory plain = Wrap(a.plain, engine, *a.tensor);
       if (a.want == a.plain) {
-        prim_args.emplace(a.arg, plain);
+        prim_args.emplace_back(a.arg, plain);
         continue;
       }
       memory relaid(a.want, engine);
@@ -74,12 +134,9 @@ absl::Status ExecuteWithLayouts(const dnnl::engine& engine, const DnnlPrimitive&
         // after the first step.
         dnnl::reorder(plain, relaid).execute(stream, plain, relaid);
       }
-      prim_args.emplace(a.arg, relaid);
+      prim_args.emplace_back(a.arg, relaid);
     }
-    if (p.scratchpad.get_size() > 0) {
-      prim_args.emplace(DNNL_ARG_SCRATCHPAD, memory(p.scratchpad, engine));
-    }
-    p.primitive.execute(stream, prim_args);
+    ExecuteOn(state, p, prim_args.data(), prim_args.size());
     for (auto& [from, to] : copy_back) dnnl::reorder(from, to).execute(stream, from, to);
     stream.wait();
   } catch (const dnnl::error& e) {

@@ -17,7 +17,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
+#include <initializer_list>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -55,9 +56,12 @@ memory::desc F32Hwio(int64_t out_c, int64_t in_c, int64_t h, int64_t w);
 // A oneDNN memory object over the tensor's buffer (no copy).
 memory Wrap(const memory::desc& md, const dnnl::engine& engine, const Tensor& t);
 
-// Runs `p` on a fresh stream with `args` plus a private scratchpad and waits.
+// Runs `p` with `args` (DNNL_ARG_* and memory) plus a scratchpad and waits.
+// The stream and the scratchpad are this thread's own, made once and reused
+// (a stream, a scratchpad and a hash map per call were a third of a 1-row
+// inference's run time; docs/performance.md, "Serving").
 absl::Status Execute(const dnnl::engine& engine, const DnnlPrimitive& p,
-                     std::unordered_map<int, memory> args);
+                     std::initializer_list<std::pair<int, memory>> args);
 
 // An argument of a primitive that chose its own memory layout (format_tag::any
 // when created): `tensor` is in braid's plain layout `plain` and is reordered

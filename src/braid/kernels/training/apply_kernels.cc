@@ -77,7 +77,7 @@ class GradientDescentOp : public ApplyKernel<T, 1> {
   void Update(T* const* v, const T* h, const T* g, int64_t n) override {
     T* var = v[0];
     const T alpha = h[0];
-#pragma omp parallel for if (n > 65536)
+#pragma omp parallel for simd if (n > 65536)
     for (int64_t i = 0; i < n; ++i) var[i] -= alpha * g[i];
   }
 };
@@ -92,7 +92,7 @@ class MomentumOp : public ApplyKernel<T, 2> {
     T* var = v[0];
     T* accum = v[1];
     const T lr = h[0], momentum = h[1];
-#pragma omp parallel for if (n > 65536)
+#pragma omp parallel for simd if (n > 65536)
     for (int64_t i = 0; i < n; ++i) {
       accum[i] = accum[i] * momentum + g[i];
       var[i] -= nesterov_ ? g[i] * lr + accum[i] * momentum * lr : lr * accum[i];
@@ -114,7 +114,7 @@ class AdamOp : public ApplyKernel<T, 3> {
     const T beta1_power = h[0], beta2_power = h[1], lr = h[2], beta1 = h[3], beta2 = h[4],
             epsilon = h[5];
     const T lr_t = lr * std::sqrt(T(1) - beta2_power) / (T(1) - beta1_power);
-#pragma omp parallel for if (n > 65536)
+#pragma omp parallel for simd if (n > 65536)
     for (int64_t i = 0; i < n; ++i) {
       m[i] += (g[i] - m[i]) * (T(1) - beta1);
       s[i] += (g[i] * g[i] - s[i]) * (T(1) - beta2);
@@ -131,7 +131,7 @@ class AdagradOp : public ApplyKernel<T, 2> {
     T* var = v[0];
     T* accum = v[1];
     const T lr = h[0], epsilon = h[1];
-#pragma omp parallel for if (n > 65536)
+#pragma omp parallel for simd if (n > 65536)
     for (int64_t i = 0; i < n; ++i) {
       accum[i] += g[i] * g[i];
       var[i] -= lr * g[i] / (std::sqrt(accum[i]) + epsilon);
@@ -148,7 +148,7 @@ class RMSPropOp : public ApplyKernel<T, 3> {
     T* ms = v[1];
     T* mom = v[2];
     const T lr = h[0], rho = h[1], momentum = h[2], epsilon = h[3];
-#pragma omp parallel for if (n > 65536)
+#pragma omp parallel for simd if (n > 65536)
     for (int64_t i = 0; i < n; ++i) {
       ms[i] = rho * ms[i] + (T(1) - rho) * g[i] * g[i];
       mom[i] = momentum * mom[i] + lr * g[i] / std::sqrt(ms[i] + epsilon);
