@@ -88,7 +88,14 @@ class Executor::Step {
   // and the first expensive one stay here, the other expensive ones go to the
   // pool. Handing a cheap node to another thread costs more than running it,
   // and a small inference graph then runs without leaving the caller.
+  // With a pool of one thread (one inter-op thread) every node stays here: a
+  // step then runs one kernel at a time, so the kernels' own intra-op threads
+  // (OpenMP) have the cores to themselves. Two threads each running a kernel
+  // with its own OpenMP team oversubscribe the cores, and OpenMP's idle
+  // threads then sleep at once instead of spinning: every parallel kernel
+  // paid a thread wake-up (~60 µs on the CI VM; docs/performance.md).
   std::deque<int> Dispatch(const std::vector<int>& ready) {
+    if (ex_->pool_->num_threads() == 1) return std::deque<int>(ready.begin(), ready.end());
     std::deque<int> here;
     bool expensive_kept = false;
     for (int next : ready) {

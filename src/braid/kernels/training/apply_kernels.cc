@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "braid/kernels/op_kernel.h"
 #include "braid/kernels/state/variable_kernels.h"
+#include "braid/kernels/vector_loop.h"
 
 namespace braid {
 namespace {
@@ -75,10 +76,12 @@ class GradientDescentOp : public ApplyKernel<T, 1> {
  public:
   using ApplyKernel<T, 1>::ApplyKernel;
   void Update(T* const* v, const T* h, const T* g, int64_t n) override {
-    T* var = v[0];
     const T alpha = h[0];
-#pragma omp parallel for simd if (n > 65536)
-    for (int64_t i = 0; i < n; ++i) var[i] -= alpha * g[i];
+    ForEachRange(n, [&](int64_t begin, int64_t end) BRAID_VECTOR_BODY {
+      T* __restrict var = v[0];
+#pragma omp simd
+      for (int64_t i = begin; i < end; ++i) var[i] -= alpha * g[i];
+    });
   }
 };
 
@@ -89,14 +92,17 @@ class MomentumOp : public ApplyKernel<T, 2> {
     OP_ATTR(c, bool, "use_nesterov", nesterov_);
   }
   void Update(T* const* v, const T* h, const T* g, int64_t n) override {
-    T* var = v[0];
-    T* accum = v[1];
     const T lr = h[0], momentum = h[1];
-#pragma omp parallel for simd if (n > 65536)
-    for (int64_t i = 0; i < n; ++i) {
-      accum[i] = accum[i] * momentum + g[i];
-      var[i] -= nesterov_ ? g[i] * lr + accum[i] * momentum * lr : lr * accum[i];
-    }
+    const bool nesterov = nesterov_;
+    ForEachRange(n, [&](int64_t begin, int64_t end) BRAID_VECTOR_BODY {
+      T* __restrict var = v[0];
+      T* __restrict accum = v[1];
+#pragma omp simd
+      for (int64_t i = begin; i < end; ++i) {
+        accum[i] = accum[i] * momentum + g[i];
+        var[i] -= nesterov ? g[i] * lr + accum[i] * momentum * lr : lr * accum[i];
+      }
+    });
   }
 
  private:
@@ -108,18 +114,20 @@ class AdamOp : public ApplyKernel<T, 3> {
  public:
   using ApplyKernel<T, 3>::ApplyKernel;
   void Update(T* const* v, const T* h, const T* g, int64_t n) override {
-    T* var = v[0];
-    T* m = v[1];
-    T* s = v[2];
     const T beta1_power = h[0], beta2_power = h[1], lr = h[2], beta1 = h[3], beta2 = h[4],
             epsilon = h[5];
     const T lr_t = lr * std::sqrt(T(1) - beta2_power) / (T(1) - beta1_power);
-#pragma omp parallel for simd if (n > 65536)
-    for (int64_t i = 0; i < n; ++i) {
-      m[i] += (g[i] - m[i]) * (T(1) - beta1);
-      s[i] += (g[i] * g[i] - s[i]) * (T(1) - beta2);
-      var[i] -= lr_t * m[i] / (std::sqrt(s[i]) + epsilon);
-    }
+    ForEachRange(n, [&](int64_t begin, int64_t end) BRAID_VECTOR_BODY {
+      T* __restrict var = v[0];
+      T* __restrict m = v[1];
+      T* __restrict s = v[2];
+#pragma omp simd
+      for (int64_t i = begin; i < end; ++i) {
+        m[i] += (g[i] - m[i]) * (T(1) - beta1);
+        s[i] += (g[i] * g[i] - s[i]) * (T(1) - beta2);
+        var[i] -= lr_t * m[i] / (std::sqrt(s[i]) + epsilon);
+      }
+    });
   }
 };
 
@@ -128,14 +136,16 @@ class AdagradOp : public ApplyKernel<T, 2> {
  public:
   using ApplyKernel<T, 2>::ApplyKernel;
   void Update(T* const* v, const T* h, const T* g, int64_t n) override {
-    T* var = v[0];
-    T* accum = v[1];
     const T lr = h[0], epsilon = h[1];
-#pragma omp parallel for simd if (n > 65536)
-    for (int64_t i = 0; i < n; ++i) {
-      accum[i] += g[i] * g[i];
-      var[i] -= lr * g[i] / (std::sqrt(accum[i]) + epsilon);
-    }
+    ForEachRange(n, [&](int64_t begin, int64_t end) BRAID_VECTOR_BODY {
+      T* __restrict var = v[0];
+      T* __restrict accum = v[1];
+#pragma omp simd
+      for (int64_t i = begin; i < end; ++i) {
+        accum[i] += g[i] * g[i];
+        var[i] -= lr * g[i] / (std::sqrt(accum[i]) + epsilon);
+      }
+    });
   }
 };
 
@@ -144,16 +154,18 @@ class RMSPropOp : public ApplyKernel<T, 3> {
  public:
   using ApplyKernel<T, 3>::ApplyKernel;
   void Update(T* const* v, const T* h, const T* g, int64_t n) override {
-    T* var = v[0];
-    T* ms = v[1];
-    T* mom = v[2];
     const T lr = h[0], rho = h[1], momentum = h[2], epsilon = h[3];
-#pragma omp parallel for simd if (n > 65536)
-    for (int64_t i = 0; i < n; ++i) {
-      ms[i] = rho * ms[i] + (T(1) - rho) * g[i] * g[i];
-      mom[i] = momentum * mom[i] + lr * g[i] / std::sqrt(ms[i] + epsilon);
-      var[i] -= mom[i];
-    }
+    ForEachRange(n, [&](int64_t begin, int64_t end) BRAID_VECTOR_BODY {
+      T* __restrict var = v[0];
+      T* __restrict ms = v[1];
+      T* __restrict mom = v[2];
+#pragma omp simd
+      for (int64_t i = begin; i < end; ++i) {
+        ms[i] = rho * ms[i] + (T(1) - rho) * g[i] * g[i];
+        mom[i] = momentum * mom[i] + lr * g[i] / std::sqrt(ms[i] + epsilon);
+        var[i] -= mom[i];
+      }
+    });
   }
 };
 
