@@ -6,7 +6,7 @@ namespace braid::cli {
 
 void AddThreadFlags(CLI::App* cmd, int* inter_op_threads, int* intra_op_threads) {
   cmd->add_option("--inter_op_threads", *inter_op_threads,
-                  "threads running independent ops (0: one per core)")
+                  "threads running independent ops (0: as many as fit beside the intra-op threads, at least 1)")
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
   cmd->add_option("--intra_op_threads", *intra_op_threads,

@@ -22,8 +22,8 @@ Worker::Worker(const WorkerOptions& options, WorkerCache* peers)
     : task_name_(absl::StrCat("/job:", options.job, "/replica:0/task:", options.task_index)),
       peers_(peers) {
   device_ = std::move(CreateCpuDevices(options.job, options.task_index, 1).front());
-  int inter = options.inter_op_threads > 0 ? options.inter_op_threads : NumSchedulableCores();
-  pool_ = std::make_unique<ThreadPool>(inter);
+  pool_ = std::make_unique<ThreadPool>(
+      ResolveInterOpThreads(options.inter_op_threads, options.intra_op_threads));
   SetIntraOpThreads(options.intra_op_threads);
 }
 

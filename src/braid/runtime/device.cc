@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <dnnl.hpp>
 #include <atomic>
 #include <random>
@@ -39,6 +40,13 @@ std::atomic<int> intra_op_threads{0};
 void SetIntraOpThreads(int threads) {
   intra_op_threads.store(threads > 0 ? threads : NumSchedulableCores());
   ApplyIntraOpThreads();
+}
+
+int ResolveInterOpThreads(int inter_op_threads, int intra_op_threads) {
+  if (inter_op_threads > 0) return inter_op_threads;
+  const int cores = NumSchedulableCores();
+  const int intra = intra_op_threads > 0 ? intra_op_threads : cores;
+  return std::max(1, cores / intra);
 }
 
 void ApplyIntraOpThreads() {

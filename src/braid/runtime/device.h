@@ -38,6 +38,14 @@ std::vector<std::unique_ptr<DeviceBase>> CreateCpuDevices(const std::string& job
 // process; 0 = cores. OpenMP keeps its thread count per calling thread, so
 // every thread that runs kernels calls ApplyIntraOpThreads() first.
 void SetIntraOpThreads(int threads);
+// The inter-op threads (threads running ops) a session uses: `inter_op_threads`
+// when positive; for 0, as many as fit beside `intra_op_threads` (0: every
+// core) without oversubscribing the cores, at least one. Every op-running
+// thread has an OpenMP team of the intra-op size, so inter x intra threads
+// compete for the cores; more threads than cores made OpenMP's idle threads
+// sleep instead of spin, and each parallel kernel paid a wake-up
+// (docs/performance.md, "Threads").
+int ResolveInterOpThreads(int inter_op_threads, int intra_op_threads);
 // Brings this thread's OpenMP thread count in line with SetIntraOpThreads
 // (a thread-local compare when nothing changed).
 void ApplyIntraOpThreads();

@@ -28,8 +28,8 @@ class LocalSession : public Session {
         graph_(std::move(graph)),
         devices_(CreateCpuDevices("localhost", 0, std::max(1, options.num_cpu_devices))),
         placer_(MakePlacerOptions(options, devices_)) {
-    int inter = options.inter_op_threads > 0 ? options.inter_op_threads : NumSchedulableCores();
-    pool_ = std::make_unique<ThreadPool>(inter);
+    pool_ = std::make_unique<ThreadPool>(
+        ResolveInterOpThreads(options.inter_op_threads, options.intra_op_threads));
     SetIntraOpThreads(options.intra_op_threads);
   }
 

@@ -24,7 +24,8 @@ struct SessionOptions {
   // More than one splits a graph placed across them into partitions joined by
   // Send/Recv, as on a cluster.
   int num_cpu_devices = 1;
-  // Threads running independent ops (0: the number of cores).
+  // Threads running independent ops (0: as many as fit beside the intra-op
+  // threads; see ResolveInterOpThreads).
   int inter_op_threads = 0;
   // Threads inside one op (oneDNN, OpenMP loops; 0: the number of cores).
   int intra_op_threads = 0;
