@@ -1,7 +1,8 @@
 // Element-wise loops over large arrays, such as the optimizers' updates:
 //   ForEachRange(n, [&](int64_t begin, int64_t end) BRAID_VECTOR_BODY { ... });
 // calls the body on [0, n) in one range, or, above kParallelAbove elements,
-// in one range per intra-op thread (OpenMP). Each range runs in code
+// in one range per intra-op thread (OpenMP). An index may stand for several
+// elements (a row): `elements_per_index` says how many. Each range runs in code
 // compiled twice, for AVX2 and for the baseline x86-64, and the dynamic
 // loader picks the one this CPU runs (GCC's target_clones): the project
 // builds for the baseline, where a vector holds 4 floats instead of 8.
@@ -30,8 +31,8 @@ __attribute__((target_clones("avx2", "default"))) void RunRange(const Body& body
 }  // namespace internal
 
 template <typename Body>
-void ForEachRange(int64_t n, const Body& body) {
-  if (n <= kParallelAbove) {
+void ForEachRange(int64_t n, const Body& body, int64_t elements_per_index = 1) {
+  if (n * elements_per_index <= kParallelAbove) {
     internal::RunRange(body, 0, n);
     return;
   }
