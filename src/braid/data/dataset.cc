@@ -64,20 +64,17 @@ namespace {
 
 // Row `index` of every component. The tensors are shared, not copied, so
 // iterators stay cheap to make; each element gets its own rows.
-class TensorSliceIterator : public Iterator {
+class TensorSliceIterator : public internal::RowIterator {
  public:
   TensorSliceIterator(std::shared_ptr<const std::vector<Tensor>> components, int64_t rows)
       : components_(std::move(components)), rows_(rows) {}
 
-  absl::Status GetNext(Element* out, bool* end_of_sequence) override {
-    if (next_ >= rows_) {
-      *end_of_sequence = true;
-      return absl::OkStatus();
-    }
-    internal::SliceRow(*components_, next_++, out);
-    *end_of_sequence = false;
+  absl::Status NextRow(int64_t* row, bool* end_of_sequence) override {
+    *end_of_sequence = next_ >= rows_;
+    if (!*end_of_sequence) *row = next_++;
     return absl::OkStatus();
   }
+  const std::vector<Tensor>& components() const override { return *components_; }
 
  private:
   const std::shared_ptr<const std::vector<Tensor>> components_;

@@ -39,4 +39,22 @@ std::shared_ptr<const std::vector<Tensor>> TensorSliceComponents(const Dataset& 
 // Row `row` of every component, as FromTensors yields it.
 void SliceRow(const std::vector<Tensor>& components, int64_t row, Element* out);
 
+// An iterator whose elements are rows of in-memory tensors (FromTensors, and
+// Shuffle over it). Batch asks it for row numbers and copies each row once,
+// straight into the batch, instead of slicing every row into an element of
+// its own first (an allocation and a second copy per row).
+class RowIterator : public Iterator {
+ public:
+  // The number of the next row of components(), or the end.
+  virtual absl::Status NextRow(int64_t* row, bool* end_of_sequence) = 0;
+  virtual const std::vector<Tensor>& components() const = 0;
+
+  absl::Status GetNext(Element* out, bool* end_of_sequence) final {
+    int64_t row = 0;
+    absl::Status status = NextRow(&row, end_of_sequence);
+    if (status.ok() && !*end_of_sequence) SliceRow(components(), row, out);
+    return status;
+  }
+};
+
 }  // namespace braid::data::internal

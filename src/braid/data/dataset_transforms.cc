@@ -353,7 +353,7 @@ class ShuffleIterator : public Iterator {
 
 // See Note [Shuffling row indices]: the same draws as ShuffleIterator over
 // the rows of a FromTensors dataset, buffering row numbers.
-class RowShuffleIterator : public Iterator {
+class RowShuffleIterator : public internal::RowIterator {
  public:
   RowShuffleIterator(std::shared_ptr<const std::vector<Tensor>> components, int64_t buffer_size,
                      uint64_t seed)
@@ -361,17 +361,15 @@ class RowShuffleIterator : public Iterator {
         rows_(components_->front().dim(0)),
         buffer_(buffer_size, seed) {}
 
-  absl::Status GetNext(Element* out, bool* end_of_sequence) override {
-    auto fill = [this](int64_t* row, bool* end) {
+  absl::Status NextRow(int64_t* row, bool* end_of_sequence) override {
+    auto fill = [this](int64_t* next, bool* end) {
       *end = next_row_ >= rows_;
-      if (!*end) *row = next_row_++;
+      if (!*end) *next = next_row_++;
       return absl::OkStatus();
     };
-    int64_t row = 0;
-    RETURN_IF_ERROR(buffer_.Next(fill, &row, end_of_sequence));
-    if (!*end_of_sequence) internal::SliceRow(*components_, row, out);
-    return absl::OkStatus();
+    return buffer_.Next(fill, row, end_of_sequence);
   }
+  const std::vector<Tensor>& components() const override { return *components_; }
 
  private:
   const std::shared_ptr<const std::vector<Tensor>> components_;
@@ -425,6 +423,9 @@ class BatchIterator : public Iterator {
       : input_(std::move(input)), batch_size_(batch_size), drop_remainder_(drop_remainder) {}
 
   absl::Status GetNext(Element* out, bool* end_of_sequence) override {
+    if (auto* rows = dynamic_cast<internal::RowIterator*>(input_.get())) {
+      return GetNextRows(rows, out, end_of_sequence);
+    }
     while (!input_ended_ && static_cast<int64_t>(pending_.size()) < batch_size_) {
       Element e;
       bool end = false;
@@ -462,6 +463,35 @@ class BatchIterator : public Iterator {
   }
 
  private:
+  // The same batches from rows of in-memory tensors: each row is copied once,
+  // from its tensor into the batch.
+  absl::Status GetNextRows(internal::RowIterator* input, Element* out, bool* end_of_sequence) {
+    std::vector<int64_t> rows;
+    rows.reserve(batch_size_);
+    while (static_cast<int64_t>(rows.size()) < batch_size_) {
+      int64_t row = 0;
+      bool end = false;
+      RETURN_IF_ERROR(input->NextRow(&row, &end));
+      if (end) break;
+      rows.push_back(row);
+    }
+    const int64_t n = static_cast<int64_t>(rows.size());
+    if (n == 0 || (n < batch_size_ && drop_remainder_)) return EndOfSequence(end_of_sequence);
+    out->clear();
+    for (const Tensor& component : input->components()) {
+      std::vector<int64_t> dims(component.shape().dims().begin(), component.shape().dims().end());
+      dims[0] = n;
+      Tensor stacked(component.dtype(), TensorShape(std::move(dims)));
+      const int64_t per_row = stacked.NumElements() / n;
+      for (int64_t i = 0; i < n; ++i) {
+        internal::CopyElements(component, rows[i] * per_row, &stacked, i * per_row, per_row);
+      }
+      out->push_back(std::move(stacked));
+    }
+    *end_of_sequence = false;
+    return absl::OkStatus();
+  }
+
   absl::Status CheckMatchesBatch(const Element& e, int64_t index) const {
     if (pending_.empty()) {
       for (size_t c = 0; c < e.size(); ++c) {
