@@ -21,6 +21,8 @@
 #   MODES="none batching"     which servers to run
 #   BATCHING_PARAMETERS='max_batch_size { value: 64 } ...'   the file's text
 #   SERVE_FLAGS=""            more `braid serve` flags, e.g. --inter_op_threads 1
+#   SERVE_PRELOAD=""          a library to LD_PRELOAD into the server, e.g. another
+#                             allocator (/usr/lib/x86_64-linux-gnu/libjemalloc.so.2)
 #   KEEP_RESULTS=FILE         also write every run's JSON line (with "mode") here
 #   KEEP_WORK=1               keep the temporary directory (model, server logs)
 set -euo pipefail

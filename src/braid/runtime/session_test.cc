@@ -4,12 +4,82 @@
 #include <gtest/gtest.h>
 #include <thread>
 
+#include <mutex>
+#include <set>
+
+#include "braid/base/thread_pool.h"
+#include "braid/graph/op_def.h"
 #include "braid/graph/ops/core_ops.h"
+#include "braid/graph/ops/shape_fns.h"
+#include "braid/kernels/op_kernel.h"
+#include "braid/runtime/device.h"
 
 namespace braid {
 namespace {
 
 using ::testing::HasSubstr;
+
+// An (expensive, by default) op that records the thread it ran on; for these
+// tests only.
+BRAID_REGISTER_OP(OpDefBuilder("TestRecordThread")
+                      .Input("x: float")
+                      .Output("y: float")
+                      .SetShapeFn(UnchangedShape));
+
+std::mutex g_threads_mu;
+std::set<std::thread::id> g_kernel_threads;  // guarded by g_threads_mu
+
+class RecordThreadOp : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void Compute(OpKernelContext* ctx) override {
+    {
+      std::lock_guard<std::mutex> lock(g_threads_mu);
+      g_kernel_threads.insert(std::this_thread::get_id());
+    }
+    ctx->set_output(0, ctx->input(0));
+  }
+};
+BRAID_REGISTER_KERNEL(KernelDefBuilder("TestRecordThread"), RecordThreadOp);
+
+// The threads that ran TestRecordThread in one step of eight independent ones.
+std::set<std::thread::id> KernelThreadsOfOneStep(int inter_op_threads) {
+  Scope root = Scope::NewRootScope();
+  Output x = ops::Placeholder(root, DType::kFloat);
+  std::vector<Output> branches;
+  for (int i = 0; i < 8; ++i) branches.push_back(root.AddOp("TestRecordThread", {x}));
+  Output sum = ops::AddN(root, branches);
+  SessionOptions options;
+  options.inter_op_threads = inter_op_threads;
+  ClientSession session(root, options);
+  {
+    std::lock_guard<std::mutex> lock(g_threads_mu);
+    g_kernel_threads.clear();
+  }
+  std::vector<Tensor> out;
+  EXPECT_TRUE(session.Run({{x, Tensor::Scalar<float>(1)}}, {sum}, &out).ok());
+  EXPECT_TRUE(TensorsEqual(out[0], Tensor::Scalar<float>(8)));
+  std::lock_guard<std::mutex> lock(g_threads_mu);
+  return g_kernel_threads;
+}
+
+TEST(SessionTest, OneInterOpThreadRunsEveryKernelOnTheCallingThread) {
+  EXPECT_EQ(KernelThreadsOfOneStep(1), std::set<std::thread::id>{std::this_thread::get_id()});
+}
+
+TEST(SessionTest, MoreInterOpThreadsHandIndependentKernelsToThePool) {
+  std::set<std::thread::id> threads = KernelThreadsOfOneStep(4);
+  EXPECT_GT(threads.size(), 1u);
+}
+
+TEST(SessionTest, InterOpThreadsDefaultToWhatFitsBesideTheIntraOpThreads) {
+  const int cores = NumSchedulableCores();
+  EXPECT_EQ(ResolveInterOpThreads(3, 0), 3);
+  EXPECT_EQ(ResolveInterOpThreads(0, 0), 1);  // intra-op: every core
+  EXPECT_EQ(ResolveInterOpThreads(0, cores), 1);
+  EXPECT_EQ(ResolveInterOpThreads(0, 1), cores);
+  EXPECT_EQ(ResolveInterOpThreads(0, 4 * cores), 1);
+}
 
 TEST(SessionTest, FetchesAConstant) {
   Scope root = Scope::NewRootScope();

@@ -1,14 +1,14 @@
 // MaxPool, AvgPool and their gradients through oneDNN pooling primitives over
-// NHWC tensors in place. MaxPoolGrad recomputes the forward pass with a
-// workspace (the argmax positions oneDNN's backward pass needs), as
-// TensorFlow's oneDNN path does; AvgPool excludes padding from each average,
-// which is TensorFlow's SAME semantics.
+// NHWC tensors in place; MaxPoolGrad and MaxPoolGradGrad are plain loops over
+// the windows (below). AvgPool excludes
+// padding from each average, which is TensorFlow's SAME semantics.
 #include <algorithm>
 #include <limits>
 
 #include "braid/graph/ops/nn_op_util.h"
 #include "braid/kernels/nn/dnnl_util.h"
 #include "braid/kernels/op_kernel.h"
+#include "braid/kernels/vector_loop.h"
 
 namespace braid::nn {
 namespace {
@@ -115,6 +115,14 @@ class PoolOp : public PoolKernel {
   PrimitiveCache<DnnlPrimitive> cache_;
 };
 
+// Routes each gradient to the first maximum of its window in orig_input, found
+// by comparing with orig_output: the forward pass already computed the maxima,
+// so no second forward pass is needed for the argmax positions (oneDNN's
+// backward pass wants them in a workspace only its own forward pass writes;
+// recomputing it cost as much as the backward pass itself, docs/performance.md).
+// Ties go to the first position in row-major window order, as in
+// MaxPoolGradGrad. Images are independent, so the batch is split across the
+// intra-op threads.
 class MaxPoolGradOp : public PoolKernel {
  public:
   using PoolKernel::PoolKernel;
@@ -129,47 +137,63 @@ class MaxPoolGradOp : public PoolKernel {
     OP_REQUIRES_OK(ctx, CheckPooledShape(grad, "grad", *g));
     Tensor* out = ctx->allocate_output(0, orig_input.shape());
     if (out->NumElements() == 0) return;
-    if (grad.NumElements() == 0) {
-      std::fill_n(out->data<float>(), out->NumElements(), 0.f);
-      return;
-    }
-    dnnl::engine& engine = ctx->device()->dnnl_engine();
-    auto entry = cache_.Get(g->key(), [&] {
-      const auto alg = dnnl::algorithm::pooling_max;
-      auto fwd = ForwardPd(*g, dnnl::prop_kind::forward_training, alg, engine);
-      Entry e;
-      e.workspace = fwd.workspace_desc();
-      e.forward = MakePrimitive<dnnl::pooling_forward>(fwd);
-      e.backward = MakePrimitive<dnnl::pooling_backward>(BackwardPd(*g, alg, engine, fwd));
-      return e;
-    });
-    OP_REQUIRES_OK(ctx, entry.status());
-    const Entry& e = **entry;
-    memory workspace;
-    memory pooled;
-    try {
-      workspace = memory(e.workspace, engine);
-      pooled = memory(g->dst(), engine);
-    } catch (const dnnl::error& err) {
-      ctx->SetStatus(DnnlErrorStatus(err, "allocating the max-pooling workspace"));
-      return;
-    }
-    OP_REQUIRES_OK(ctx, Execute(engine, e.forward,
-                                {{DNNL_ARG_SRC, Wrap(g->src(), engine, orig_input)},
-                                 {DNNL_ARG_DST, pooled},
-                                 {DNNL_ARG_WORKSPACE, workspace}}));
-    OP_REQUIRES_OK(ctx, Execute(engine, e.backward,
-                                {{DNNL_ARG_DIFF_DST, Wrap(g->dst(), engine, grad)},
-                                 {DNNL_ARG_DIFF_SRC, Wrap(g->src(), engine, *out)},
-                                 {DNNL_ARG_WORKSPACE, workspace}}));
+    const PoolGeometry& geo = *g;
+    // Windows that tile the input exactly (stride = window, no padding) write
+    // every input position once, so nothing needs zeroing first.
+    const bool tiles = geo.strides == geo.kernel && geo.pad_l == memory::dims{0, 0} &&
+                       geo.out_h * geo.strides[0] == geo.in_h &&
+                       geo.out_w * geo.strides[1] == geo.in_w;
+    if (!tiles) std::fill_n(out->data<float>(), out->NumElements(), 0.f);
+    const int64_t C = geo.channels;
+    const float* in = orig_input.data<float>();
+    const float* pooled = orig_output.data<float>();
+    const float* gr = grad.data<float>();
+    float* o = out->data<float>();
+    const int64_t image = geo.in_h * geo.in_w * C;
+    ForEachRange(
+        geo.batch,
+        [&](int64_t first, int64_t last) BRAID_VECTOR_BODY {
+          std::vector<char> found(C);
+          for (int64_t n = first; n < last; ++n) {
+            for (int64_t oh = 0; oh < geo.out_h; ++oh) {
+              for (int64_t ow = 0; ow < geo.out_w; ++ow) {
+                const int64_t at = ((n * geo.out_h + oh) * geo.out_w + ow) * C;
+                const float* want = pooled + at;
+                const float* gv = gr + at;
+                std::fill(found.begin(), found.end(), 0);
+                char* hit_before = found.data();
+                for (int64_t kh = 0; kh < geo.kernel[0]; ++kh) {
+                  const int64_t ih = oh * geo.strides[0] - geo.pad_l[0] + kh;
+                  if (ih < 0 || ih >= geo.in_h) continue;
+                  for (int64_t kw = 0; kw < geo.kernel[1]; ++kw) {
+                    const int64_t iw = ow * geo.strides[1] - geo.pad_l[1] + kw;
+                    if (iw < 0 || iw >= geo.in_w) continue;
+                    const int64_t pos = n * image + (ih * geo.in_w + iw) * C;
+                    const float* ip = in + pos;
+                    float* op = o + pos;
+                    if (tiles) {
+#pragma omp simd
+                      for (int64_t c = 0; c < C; ++c) {
+                        const bool hit = !hit_before[c] && ip[c] == want[c];
+                        op[c] = hit ? gv[c] : 0.f;
+                        hit_before[c] |= hit;
+                      }
+                    } else {
+#pragma omp simd
+                      for (int64_t c = 0; c < C; ++c) {
+                        const bool hit = !hit_before[c] && ip[c] == want[c];
+                        op[c] += hit ? gv[c] : 0.f;
+                        hit_before[c] |= hit;
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        },
+        image);
   }
-
- private:
-  struct Entry {
-    memory::desc workspace;
-    DnnlPrimitive forward, backward;
-  };
-  PrimitiveCache<Entry> cache_;
 };
 
 // Picks, for each pooling window, grad's element at the window's (first)
