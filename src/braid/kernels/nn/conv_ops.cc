@@ -1,10 +1,13 @@
 // Conv2D and its two gradients through oneDNN convolution primitives. braid
-// keeps activations NHWC and filters HWIO; the primitives are created with
-// format_tag::any so that oneDNN picks its blocked layouts and direct JIT
-// kernels (with plain layouts it falls back to im2col + gemm, 2-3x slower
-// here), and ExecuteWithLayouts reorders at the boundary. Padding is
-// TensorFlow's (nn_op_util.h).
+// keeps activations NHWC and filters HWIO. Each primitive is first created
+// with the activations in NHWC, which oneDNN's brgemm kernels (brgconv, on
+// AVX-512 machines) read and write directly; when oneDNN has no direct kernel
+// for NHWC it falls back to im2col + gemm (2-3x slower on the AVX2 VM), and
+// the primitive is then created with format_tag::any, so that oneDNN picks
+// blocked layouts and its direct JIT kernels, and ExecuteWithLayouts reorders
+// at the boundary (see PreferNhwc). Padding is TensorFlow's (nn_op_util.h).
 #include <algorithm>
+#include <string>
 
 #include "braid/graph/ops/nn_op_util.h"
 #include "braid/kernels/nn/dnnl_util.h"
@@ -77,14 +80,33 @@ class ConvKernel : public OpKernel {
     return g;
   }
 
+  // The activations' layout for a primitive: braid's NHWC, or oneDNN's choice.
+  static memory::desc Activations(const memory::desc& nhwc, bool plain) {
+    return plain ? nhwc : AnyLayout(nhwc);
+  }
+
+  // make(true) creates a primitive descriptor with the activations in NHWC,
+  // make(false) with format_tag::any. The NHWC one is kept when oneDNN runs it
+  // with a direct kernel: its activations then need no reorder in or out.
+  template <typename Make>
+  static auto PreferNhwc(Make make) {
+    auto pd = make(true);
+    const std::string impl = pd.impl_info_str();
+    if (impl.find("gemm") == std::string::npos && impl.find("ref") == std::string::npos) {
+      return pd;
+    }
+    return make(false);
+  }
+
   static dnnl::convolution_forward::primitive_desc ForwardPd(const ConvGeometry& g,
                                                              dnnl::prop_kind prop,
-                                                             const dnnl::engine& engine) {
+                                                             const dnnl::engine& engine,
+                                                             bool nhwc) {
     return dnnl::convolution_forward::primitive_desc(
         dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct,
-                                        AnyLayout(g.src()), AnyLayout(g.weights()),
-                                        AnyLayout(g.dst()), g.strides, g.dilates, g.pad_l,
-                                        g.pad_r),
+                                        Activations(g.src(), nhwc), AnyLayout(g.weights()),
+                                        Activations(g.dst(), nhwc), g.strides, g.dilates,
+                                        g.pad_l, g.pad_r),
         CachedPrimitiveAttr(), engine);
   }
 
@@ -138,7 +160,9 @@ class Conv2DOp : public ConvKernel {
     }
     dnnl::engine& engine = ctx->device()->dnnl_engine();
     auto entry = cache_.Get(g->key(), [&] {
-      auto pd = ForwardPd(*g, dnnl::prop_kind::forward_inference, engine);
+      auto pd = PreferNhwc([&](bool nhwc) {
+        return ForwardPd(*g, dnnl::prop_kind::forward_inference, engine, nhwc);
+      });
       return Entry{MakePrimitive<dnnl::convolution_forward>(pd), pd.src_desc(),
                    pd.weights_desc(), pd.dst_desc()};
     });
@@ -171,12 +195,15 @@ class Conv2DBackpropInputOp : public ConvKernel {
     }
     dnnl::engine& engine = ctx->device()->dnnl_engine();
     auto entry = cache_.Get(g->key(), [&] {
-      auto hint = ForwardPd(*g, dnnl::prop_kind::forward_training, engine);
-      dnnl::convolution_backward_data::primitive_desc pd(
-          dnnl::convolution_backward_data::desc(
-              dnnl::algorithm::convolution_direct, AnyLayout(g->src()), AnyLayout(g->weights()),
-              AnyLayout(g->dst()), g->strides, g->dilates, g->pad_l, g->pad_r),
-          CachedPrimitiveAttr(), engine, hint);
+      auto pd = PreferNhwc([&](bool nhwc) {
+        auto hint = ForwardPd(*g, dnnl::prop_kind::forward_training, engine, nhwc);
+        return dnnl::convolution_backward_data::primitive_desc(
+            dnnl::convolution_backward_data::desc(
+                dnnl::algorithm::convolution_direct, Activations(g->src(), nhwc),
+                AnyLayout(g->weights()), Activations(g->dst(), nhwc), g->strides, g->dilates,
+                g->pad_l, g->pad_r),
+            CachedPrimitiveAttr(), engine, hint);
+      });
       return Entry{MakePrimitive<dnnl::convolution_backward_data>(pd), pd.diff_src_desc(),
                    pd.weights_desc(), pd.diff_dst_desc()};
     });
@@ -209,12 +236,15 @@ class Conv2DBackpropFilterOp : public ConvKernel {
     }
     dnnl::engine& engine = ctx->device()->dnnl_engine();
     auto entry = cache_.Get(g->key(), [&] {
-      auto hint = ForwardPd(*g, dnnl::prop_kind::forward_training, engine);
-      dnnl::convolution_backward_weights::primitive_desc pd(
-          dnnl::convolution_backward_weights::desc(
-              dnnl::algorithm::convolution_direct, AnyLayout(g->src()), AnyLayout(g->weights()),
-              AnyLayout(g->dst()), g->strides, g->dilates, g->pad_l, g->pad_r),
-          CachedPrimitiveAttr(), engine, hint);
+      auto pd = PreferNhwc([&](bool nhwc) {
+        auto hint = ForwardPd(*g, dnnl::prop_kind::forward_training, engine, nhwc);
+        return dnnl::convolution_backward_weights::primitive_desc(
+            dnnl::convolution_backward_weights::desc(
+                dnnl::algorithm::convolution_direct, Activations(g->src(), nhwc),
+                AnyLayout(g->weights()), Activations(g->dst(), nhwc), g->strides, g->dilates,
+                g->pad_l, g->pad_r),
+            CachedPrimitiveAttr(), engine, hint);
+      });
       return Entry{MakePrimitive<dnnl::convolution_backward_weights>(pd), pd.src_desc(),
                    pd.diff_weights_desc(), pd.diff_dst_desc()};
     });
