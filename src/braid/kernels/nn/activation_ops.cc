@@ -95,18 +95,32 @@ class BiasAddGradOp : public OpKernel {
     Tensor* out = ctx->allocate_output(0, TensorShape{m.cols});
     float* total = out->data<float>();
     std::fill_n(total, m.cols, 0.f);
+    // Each block's sum on its own (blocks spread over the intra-op threads),
+    // then the blocks in order: the same sums, in the same order, whatever the
+    // thread count.
     constexpr int64_t kBlockRows = 256;
-    std::vector<float> block(m.cols);
+    const int64_t cols = m.cols;
+    const int64_t rows = m.rows;
+    const int64_t blocks = (rows + kBlockRows - 1) / kBlockRows;
+    std::vector<float> block_sums(static_cast<size_t>(blocks * cols), 0.f);
     const float* g = grad.data<float>();
-    for (int64_t r0 = 0; r0 < m.rows; r0 += kBlockRows) {
-      std::fill(block.begin(), block.end(), 0.f);
-      float* acc = block.data();
-      const int64_t r1 = std::min(r0 + kBlockRows, m.rows);
-      for (int64_t r = r0; r < r1; ++r) {
-        const float* row = g + r * m.cols;
-        for (int64_t c = 0; c < m.cols; ++c) acc[c] += row[c];
-      }
-      for (int64_t c = 0; c < m.cols; ++c) total[c] += acc[c];
+    float* sums = block_sums.data();
+    ForEachRange(
+        blocks,
+        [&](int64_t first, int64_t last) BRAID_VECTOR_BODY {
+          for (int64_t b = first; b < last; ++b) {
+            float* __restrict acc = sums + b * cols;
+            const int64_t end = std::min((b + 1) * kBlockRows, rows);
+            for (int64_t r = b * kBlockRows; r < end; ++r) {
+              const float* __restrict row = g + r * cols;
+#pragma omp simd
+              for (int64_t c = 0; c < cols; ++c) acc[c] += row[c];
+            }
+          }
+        },
+        kBlockRows * cols);
+    for (int64_t b = 0; b < blocks; ++b) {
+      for (int64_t c = 0; c < cols; ++c) total[c] += sums[b * cols + c];
     }
   }
 };
