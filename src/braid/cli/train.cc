@@ -49,6 +49,7 @@ struct TrainFlags {
   int64_t seed = 1;
   int inter_op_threads = 0;
   int intra_op_threads = 0;
+  bool fuse_ops = true;
   std::string checkpoint_dir;
   int64_t save_checkpoints_steps = 500;
   int keep_checkpoints = 5;
@@ -187,6 +188,7 @@ absl::Status RunTrain(const TrainFlags& f) {
   compile.loss = spec.loss;
   compile.session.inter_op_threads = f.inter_op_threads;
   compile.session.intra_op_threads = f.intra_op_threads;
+  compile.session.fuse_ops = f.fuse_ops;
   // The model runs in a monitored session: `prepare` (below) makes its
   // variables ready, hooks watch the steps, and a lost task is recovered from.
   MonitoredSession* monitored = nullptr;
@@ -540,6 +542,10 @@ void RegisterTrain(CLI::App& app) {
   cmd->add_option("--seed", flags->seed, "seed of initial weights, shuffling and dropout")
       ->capture_default_str();
   AddThreadFlags(cmd, &flags->inter_op_threads, &flags->intra_op_threads);
+  cmd->add_option("--fuse_ops", flags->fuse_ops,
+                  "run Conv2D/MatMul + BiasAdd [+ Relu] as one fused kernel (false: every op "
+                  "as built, for comparisons; a cluster always fuses)")
+      ->capture_default_str();
   cmd->add_option("--checkpoint_dir", flags->checkpoint_dir,
                   "save checkpoints here, and resume from the latest one found there");
   cmd->add_option("--save_checkpoints_steps", flags->save_checkpoints_steps,

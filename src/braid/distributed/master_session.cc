@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "braid/base/status_macros.h"
 #include "braid/graph/device_name.h"
+#include "braid/graph/fuse_ops.h"
 #include "braid/graph/partition.h"
 #include "braid/kernels/op_kernel.h"
 #include "braid/tensor/tensor_proto.h"
@@ -134,6 +135,7 @@ absl::StatusOr<std::shared_ptr<MasterSession::Plan>> MasterSession::BuildPlan(
     const std::vector<std::string>& targets) {
   ASSIGN_OR_RETURN(std::unique_ptr<Graph> client,
                    BuildClientGraph(*graph_, feed_names, fetches, targets));
+  ASSIGN_OR_RETURN(client, FuseOps(*client));
   std::set<std::string> tasks;
   for (Node* n : client->nodes()) tasks.insert(TaskOf(n->assigned_device()));
   RETURN_IF_ERROR(LearnIncarnations(tasks));

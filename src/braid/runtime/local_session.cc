@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "braid/base/status_macros.h"
+#include "braid/graph/fuse_ops.h"
 #include "braid/graph/partition.h"
 #include "braid/runtime/client_graph.h"
 #include "braid/runtime/device.h"
@@ -110,6 +111,9 @@ class LocalSession : public Session {
                                                      const std::vector<std::string>& targets) {
     ASSIGN_OR_RETURN(std::unique_ptr<Graph> client,
                      BuildClientGraph(*graph_, feed_names, fetches, targets));
+    if (options_.fuse_ops) {
+      ASSIGN_OR_RETURN(client, FuseOps(*client));
+    }
     PartitionOptions popts;
     popts.incarnation = [this](const std::string& name) {
       for (const auto& d : devices_)

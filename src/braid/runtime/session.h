@@ -31,6 +31,10 @@ struct SessionOptions {
   int intra_op_threads = 0;
   // Where ops without a device request go.
   std::string default_device = "/job:localhost/replica:0/task:0/device:CPU:0";
+  // Runs Conv2D/MatMul -> BiasAdd [-> Relu] chains as one fused kernel
+  // (graph/fuse_ops.h), as TensorFlow's grappler does; false runs every op as
+  // built (for comparisons).
+  bool fuse_ops = true;
 };
 
 class Session {

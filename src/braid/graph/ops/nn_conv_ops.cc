@@ -155,6 +155,8 @@ OpDefBuilder ConvOp(const std::string& name) {
   OpDefBuilder b(name);
   if (name == "Conv2D") {
     b.Input("input: T").Input("filter: T");
+  } else if (name == "_FusedConv2D") {
+    b.Input("input: T").Input("filter: T").Input("args: num_args * T");
   } else if (name == "Conv2DBackpropInput") {
     b.Input("input_sizes: int32").Input("filter: T").Input("out_backprop: T");
   } else {
@@ -178,6 +180,26 @@ BRAID_REGISTER_OP(ConvOp("Conv2DBackpropInput")
 BRAID_REGISTER_OP(ConvOp("Conv2DBackpropFilter")
                       .SetShapeFn(Conv2DBackpropFilterShape)
                       .SetGradient(Conv2DBackpropFilterGrad));
+
+// Conv2D followed by BiasAdd and optionally Relu, one oneDNN primitive on the
+// CPU (the bias and ReLU applied as the output is written). Grappler writes
+// TensorFlow's op of this name into the graphs it runs; braid's FuseOps
+// (graph/fuse_ops.h) does the same to the graphs a session runs, after
+// gradients were built, so the op has no gradient of its own (asking for one
+// is an error).
+absl::Status FusedConv2DShape(InferenceContext& c) {
+  absl::StatusOr<nn::FusedOps> fused = nn::ParseFusedOps(c.node().attrs());
+  if (!fused.ok()) return c.Error(fused.status().message());
+  RETURN_IF_ERROR(Conv2DShape(c));
+  return nn::CheckFusedBiasShape(c, c.output(0));
+}
+
+BRAID_REGISTER_OP(ConvOp("_FusedConv2D")
+                      .Attr("num_args", int64_t{1})
+                      .Attr("fused_ops", std::vector<std::string>{})
+                      .Attr("epsilon", 0.0001f)
+                      .Attr("leakyrelu_alpha", 0.2f)
+                      .SetShapeFn(FusedConv2DShape));
 
 // ---------------------------------------------------------------- pooling
 
@@ -252,14 +274,14 @@ absl::Status MaxPoolGradGradient(const Scope& s, const Node& n, const std::vecto
   return absl::OkStatus();
 }
 
-BRAID_REGISTER_OP(PoolOp("MaxPool", {"input: T"}, true)
-                      .SetShapeFn(PoolShape)
-                      .SetGradient([](const Scope& s, const Node& n, const std::vector<Output>& dy,
-                                      std::vector<Output>* dx) {
-                        (*dx)[0] = s.AddOp("MaxPoolGrad", {n.input(0), n.output(0), dy[0]},
-                                           PoolAttrsOf(n));
-                        return absl::OkStatus();
-                      }));
+BRAID_REGISTER_OP(
+    PoolOp("MaxPool", {"input: T"}, true)
+        .SetShapeFn(PoolShape)
+        .SetGradient([](const Scope& s, const Node& n, const std::vector<Output>& dy,
+                        std::vector<Output>* dx) {
+          (*dx)[0] = s.AddOp("MaxPoolGrad", {n.input(0), n.output(0), dy[0]}, PoolAttrsOf(n));
+          return absl::OkStatus();
+        }));
 
 BRAID_REGISTER_OP(PoolOp("MaxPoolGrad", {"orig_input: T", "orig_output: T", "grad: T"}, true)
                       .SetShapeFn([](InferenceContext& c) { return MaxPoolGradShapes(c, true); })

@@ -1,6 +1,7 @@
 #include "braid/graph/ops/nn_op_util.h"
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -163,6 +164,37 @@ absl::StatusOr<Window2D> ComputeWindow2D(const Window2DAttrs& a, int64_t in_h, i
   ASSIGN_OR_RETURN(w.w, ComputeWindowDim(in_w, k_w, a.dilations[1], a.strides[1], a.padding,
                                          a.explicit_pads[2], a.explicit_pads[3]));
   return w;
+}
+
+absl::StatusOr<FusedOps> ParseFusedOps(const AttrMap& attrs) {
+  ASSIGN_OR_RETURN(std::vector<std::string> names,
+                   GetAttr<std::vector<std::string>>(attrs, "fused_ops"));
+  ASSIGN_OR_RETURN(int64_t num_args, GetAttr<int64_t>(attrs, "num_args"));
+  FusedOps fused;
+  const bool bias = !names.empty() && names[0] == "BiasAdd";
+  fused.relu = names.size() == 2 && names[1] == "Relu";
+  if (!bias || names.size() > 2 || (names.size() == 2 && !fused.relu)) {
+    return absl::UnimplementedError(absl::StrCat("fused_ops [", absl::StrJoin(names, ", "),
+                                                 "] is not supported: only [BiasAdd] and "
+                                                 "[BiasAdd, Relu] are"));
+  }
+  if (num_args != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("fused_ops [BiasAdd...] takes num_args = 1 (the bias), got ", num_args));
+  }
+  return fused;
+}
+
+absl::Status CheckFusedBiasShape(InferenceContext& c, const TensorShape& output) {
+  const TensorShape& bias = c.input_shape(2);
+  if (bias.unknown_rank()) return absl::OkStatus();
+  const int64_t channels =
+      output.unknown_rank() || output.rank() == 0 ? -1 : output.dim(output.rank() - 1);
+  if (bias.rank() != 1 || (channels >= 0 && bias.dim(0) >= 0 && bias.dim(0) != channels)) {
+    return c.Error(absl::StrCat("bias must be a vector of ", channels,
+                                " (the output's channels), got shape ", bias.DebugString()));
+  }
+  return absl::OkStatus();
 }
 
 Output Int32ShapeOf(const Scope& scope, const Output& x) {

@@ -63,6 +63,18 @@ struct Window2D {
 absl::StatusOr<Window2D> ComputeWindow2D(const Window2DAttrs& a, int64_t in_h, int64_t in_w,
                                          int64_t k_h, int64_t k_w);
 
+// What a fused op (_FusedConv2D, _FusedMatMul) applies after its convolution
+// or product: attr fused_ops must be ["BiasAdd"] or ["BiasAdd", "Relu"], with
+// num_args 1 (the bias). Other fusions TensorFlow writes (batch norm, other
+// activations) are rejected, naming what was asked.
+struct FusedOps {
+  bool relu = false;
+};
+absl::StatusOr<FusedOps> ParseFusedOps(const AttrMap& attrs);
+// Shape check of a fused op's bias (input 2): a vector as long as the last
+// dimension of `output`, where both are known.
+absl::Status CheckFusedBiasShape(InferenceContext& c, const TensorShape& output);
+
 // The shape of `x` as an int32 vector, for the ops that take shapes as inputs
 // (the convolution and pooling gradients, RandomUniform): a Const when the
 // shape is statically known, else a Shape op (cast to int32 if needed).

@@ -100,6 +100,29 @@ BRAID_REGISTER_OP(OpDefBuilder("MatMul")
                       .SetShapeFn(MatMulShape)
                       .SetGradient(MatMulGrad));
 
+// MatMul followed by BiasAdd and optionally Relu, one oneDNN primitive on the
+// CPU; written by FuseOps (graph/fuse_ops.h) as grappler writes TensorFlow's
+// op of this name, after gradients were built (so it has no gradient of its own: asking for
+// one is an error).
+BRAID_REGISTER_OP(OpDefBuilder("_FusedMatMul")
+                      .Input("a: T")
+                      .Input("b: T")
+                      .Input("args: num_args * T")
+                      .Output("product: T")
+                      .TypeAttr("T", kFloatOnly)
+                      .Attr("transpose_a", false)
+                      .Attr("transpose_b", false)
+                      .Attr("num_args", int64_t{1})
+                      .Attr("fused_ops", std::vector<std::string>{})
+                      .Attr("epsilon", 0.0001f)
+                      .Attr("leakyrelu_alpha", 0.2f)
+                      .SetShapeFn([](InferenceContext& c) {
+                        absl::StatusOr<nn::FusedOps> fused = nn::ParseFusedOps(c.node().attrs());
+                        if (!fused.ok()) return c.Error(fused.status().message());
+                        RETURN_IF_ERROR(MatMulShape(c));
+                        return nn::CheckFusedBiasShape(c, c.output(0));
+                      }));
+
 // ---------------------------------------------------------------- BiasAdd
 
 absl::Status RequireChannelsLast(InferenceContext& c) {
@@ -184,7 +207,10 @@ BRAID_REGISTER_OP(OpDefBuilder("Relu")
                       .SetShapeFn(UnchangedShape)
                       .SetGradient([](const Scope& s, const Node& n, const std::vector<Output>& dy,
                                       std::vector<Output>* dx) {
-                        (*dx)[0] = ops::ReluGrad(s, dy[0], n.input(0));
+                        // The output, as TensorFlow's gradient does: it is positive exactly
+                        // where the input is, and the input (often BiasAdd's output) need not
+                        // be kept, so FuseOps can fold BiasAdd and Relu into the producer.
+                        (*dx)[0] = ops::ReluGrad(s, dy[0], n.output(0));
                         return absl::OkStatus();
                       }));
 
@@ -360,9 +386,9 @@ absl::Status FusedBatchNormGradShape(InferenceContext& c) {
 // given mean and variance, so the same grad op handles both modes.
 absl::Status FusedBatchNormGrad(const Scope& s, const Node& n, const std::vector<Output>& dy,
                                 std::vector<Output>* dx) {
-  ops::FusedBatchNormGradOutputs g = ops::FusedBatchNormGrad(
-      s, dy[0], n.input(0), n.input(1), n.output(3), n.output(4), n.output(5),
-      n.attr<float>("epsilon"), n.attr<bool>("is_training"));
+  ops::FusedBatchNormGradOutputs g =
+      ops::FusedBatchNormGrad(s, dy[0], n.input(0), n.input(1), n.output(3), n.output(4),
+                              n.output(5), n.attr<float>("epsilon"), n.attr<bool>("is_training"));
   (*dx)[0] = g.x_backprop;
   (*dx)[1] = g.scale_backprop;
   (*dx)[2] = g.offset_backprop;

@@ -1,4 +1,6 @@
-// Conv2D and its two gradients through oneDNN convolution primitives. braid
+// Conv2D (and _FusedConv2D, which adds the bias and applies ReLU inside the
+// same primitive) and its two gradients through oneDNN convolution
+// primitives. braid
 // keeps activations NHWC and filters HWIO. Each primitive is first created
 // with the activations in NHWC, which oneDNN's brgemm kernels (brgconv, on
 // AVX-512 machines) read and write directly; when oneDNN has no direct kernel
@@ -7,7 +9,9 @@
 // blocked layouts and its direct JIT kernels, and ExecuteWithLayouts reorders
 // at the boundary (see PreferNhwc). Padding is TensorFlow's (nn_op_util.h).
 #include <algorithm>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "braid/graph/ops/nn_op_util.h"
 #include "braid/kernels/nn/dnnl_util.h"
@@ -105,9 +109,22 @@ class ConvKernel : public OpKernel {
     return dnnl::convolution_forward::primitive_desc(
         dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct,
                                         Activations(g.src(), nhwc), AnyLayout(g.weights()),
-                                        Activations(g.dst(), nhwc), g.strides, g.dilates,
-                                        g.pad_l, g.pad_r),
+                                        Activations(g.dst(), nhwc), g.strides, g.dilates, g.pad_l,
+                                        g.pad_r),
         CachedPrimitiveAttr(), engine);
+  }
+
+  // The forward convolution that also adds `bias` and, with `relu`, applies
+  // ReLU as it writes its output (_FusedConv2D).
+  static dnnl::convolution_forward::primitive_desc FusedForwardPd(const ConvGeometry& g,
+                                                                  const dnnl::engine& engine,
+                                                                  bool relu, bool nhwc) {
+    return dnnl::convolution_forward::primitive_desc(
+        dnnl::convolution_forward::desc(
+            dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+            Activations(g.src(), nhwc), AnyLayout(g.weights()), F32RowMajor({g.out_c}),
+            Activations(g.dst(), nhwc), g.strides, g.dilates, g.pad_l, g.pad_r),
+        CachedPrimitiveAttr(relu), engine);
   }
 
   // A shape given as an int32 vector input of 4 non-negative sizes.
@@ -143,36 +160,76 @@ class ConvKernel : public OpKernel {
   PrimitiveCache<Entry> cache_;
 };
 
+// Conv2D, and _FusedConv2D (Conv2D + BiasAdd [+ Relu], bias as input 2).
 class Conv2DOp : public ConvKernel {
  public:
-  using ConvKernel::ConvKernel;
+  explicit Conv2DOp(OpKernelConstruction* ctx) : ConvKernel(ctx) {
+    if (ctx->node().op() != "_FusedConv2D") return;
+    absl::StatusOr<FusedOps> fused = ParseFusedOps(ctx->node().attrs());
+    if (!fused.ok()) {
+      ctx->SetStatus(fused.status());
+      return;
+    }
+    fused_ = *fused;
+  }
 
   void Compute(OpKernelContext* ctx) override {
     const Tensor& input = ctx->input(0);
     const Tensor& filter = ctx->input(1);
     absl::StatusOr<ConvGeometry> g = Geometry(input.shape(), filter.shape());
     OP_REQUIRES_OK(ctx, g.status());
+    const Tensor* bias = fused_ ? &ctx->input(2) : nullptr;
+    if (bias != nullptr) {
+      OP_REQUIRES(ctx, bias->shape() == TensorShape{g->out_c},
+                  absl::InvalidArgumentError(absl::StrCat("bias must be a vector of ", g->out_c,
+                                                          " (the filter's out_channels), got ",
+                                                          ShapeString(*bias))));
+    }
     Tensor* out = ctx->allocate_output(0, g->output_shape());
     if (out->NumElements() == 0) return;
     if (input.NumElements() == 0 || filter.NumElements() == 0) {
-      std::fill_n(out->data<float>(), out->NumElements(), 0.f);
+      FillWithoutProduct(bias, out);
       return;
     }
     dnnl::engine& engine = ctx->device()->dnnl_engine();
     auto entry = cache_.Get(g->key(), [&] {
       auto pd = PreferNhwc([&](bool nhwc) {
-        return ForwardPd(*g, dnnl::prop_kind::forward_inference, engine, nhwc);
+        return fused_ ? FusedForwardPd(*g, engine, fused_->relu, nhwc)
+                      : ForwardPd(*g, dnnl::prop_kind::forward_inference, engine, nhwc);
       });
-      return Entry{MakePrimitive<dnnl::convolution_forward>(pd), pd.src_desc(),
-                   pd.weights_desc(), pd.dst_desc()};
+      return Entry{MakePrimitive<dnnl::convolution_forward>(pd), pd.src_desc(), pd.weights_desc(),
+                   pd.dst_desc()};
     });
     OP_REQUIRES_OK(ctx, entry.status());
     const Entry& e = **entry;
-    OP_REQUIRES_OK(ctx, ExecuteWithLayouts(engine, e.prim,
-                                           {{DNNL_ARG_SRC, g->src(), e.src, &input},
-                                            {DNNL_ARG_WEIGHTS, g->weights(), e.weights, &filter},
-                                            {DNNL_ARG_DST, g->dst(), e.dst, out, true}}));
+    std::vector<LayoutArg> args = {{DNNL_ARG_SRC, g->src(), e.src, &input},
+                                   {DNNL_ARG_WEIGHTS, g->weights(), e.weights, &filter},
+                                   {DNNL_ARG_DST, g->dst(), e.dst, out, true}};
+    if (bias != nullptr) {
+      const memory::desc bias_md = F32RowMajor({g->out_c});
+      args.push_back({DNNL_ARG_BIAS, bias_md, bias_md, bias});
+    }
+    OP_REQUIRES_OK(ctx, ExecuteWithLayouts(engine, e.prim, args));
   }
+
+ private:
+  // An empty input or filter: every output is the bias (through ReLU when
+  // fused with it), or zero.
+  void FillWithoutProduct(const Tensor* bias, Tensor* out) const {
+    float* o = out->data<float>();
+    if (bias == nullptr) {
+      std::fill_n(o, out->NumElements(), 0.f);
+      return;
+    }
+    const int64_t channels = bias->NumElements();
+    const float* b = bias->data<float>();
+    for (int64_t i = 0; i < out->NumElements(); ++i) {
+      const float v = b[i % channels];
+      o[i] = fused_->relu ? std::max(v, 0.f) : v;
+    }
+  }
+
+  std::optional<FusedOps> fused_;  // set for _FusedConv2D
 };
 
 class Conv2DBackpropInputOp : public ConvKernel {
@@ -250,15 +307,16 @@ class Conv2DBackpropFilterOp : public ConvKernel {
     });
     OP_REQUIRES_OK(ctx, entry.status());
     const Entry& e = **entry;
-    OP_REQUIRES_OK(ctx, ExecuteWithLayouts(engine, e.prim,
-                                           {{DNNL_ARG_SRC, g->src(), e.src, &input},
-                                            {DNNL_ARG_DIFF_DST, g->dst(), e.dst, &out_backprop},
-                                            {DNNL_ARG_DIFF_WEIGHTS, g->weights(), e.weights, out,
-                                             true}}));
+    OP_REQUIRES_OK(
+        ctx, ExecuteWithLayouts(engine, e.prim,
+                                {{DNNL_ARG_SRC, g->src(), e.src, &input},
+                                 {DNNL_ARG_DIFF_DST, g->dst(), e.dst, &out_backprop},
+                                 {DNNL_ARG_DIFF_WEIGHTS, g->weights(), e.weights, out, true}}));
   }
 };
 
 BRAID_REGISTER_KERNEL(KernelDefBuilder("Conv2D").TypeConstraint<float>("T"), Conv2DOp);
+BRAID_REGISTER_KERNEL(KernelDefBuilder("_FusedConv2D").TypeConstraint<float>("T"), Conv2DOp);
 BRAID_REGISTER_KERNEL(KernelDefBuilder("Conv2DBackpropInput").TypeConstraint<float>("T"),
                       Conv2DBackpropInputOp);
 BRAID_REGISTER_KERNEL(KernelDefBuilder("Conv2DBackpropFilter").TypeConstraint<float>("T"),

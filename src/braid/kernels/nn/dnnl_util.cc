@@ -8,9 +8,14 @@
 
 namespace braid::nn {
 
-dnnl::primitive_attr CachedPrimitiveAttr() {
+dnnl::primitive_attr CachedPrimitiveAttr(bool relu_on_output) {
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  if (relu_on_output) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    attr.set_post_ops(ops);
+  }
   return attr;
 }
 
@@ -62,7 +67,8 @@ struct ThreadExecState {
     const size_t size = md.get_size();
     if (size > scratch_size) {
       constexpr size_t kAlign = 64;  // oneDNN's own alignment for buffers
-      scratch.reset(static_cast<char*>(std::aligned_alloc(kAlign, (size + kAlign - 1) / kAlign * kAlign)));
+      scratch.reset(
+          static_cast<char*>(std::aligned_alloc(kAlign, (size + kAlign - 1) / kAlign * kAlign)));
       if (scratch == nullptr) throw dnnl::error(dnnl_out_of_memory, "scratchpad allocation failed");
       scratch_size = size;
     }
@@ -78,8 +84,8 @@ ThreadExecState& ThisThread() {
 // Runs `p` on `stream` with `args` (plus this thread's scratchpad) through
 // oneDNN's C API, which takes the arguments as an array: the C++ API's
 // unordered_map costs an allocation per argument.
-void ExecuteOn(ThreadExecState& state, const DnnlPrimitive& p,
-               const std::pair<int, memory>* args, size_t count) {
+void ExecuteOn(ThreadExecState& state, const DnnlPrimitive& p, const std::pair<int, memory>* args,
+               size_t count) {
   constexpr size_t kMaxArgs = 16;
   dnnl_exec_arg_t c_args[kMaxArgs + 1];
   if (count > kMaxArgs) throw dnnl::error(dnnl_invalid_arguments, "too many primitive arguments");

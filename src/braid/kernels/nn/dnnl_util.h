@@ -14,10 +14,10 @@
 #pragma once
 
 #include <dnnl.hpp>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <initializer_list>
 #include <utility>
 #include <vector>
 
@@ -35,8 +35,10 @@ struct DnnlPrimitive {
   memory::desc scratchpad;
 };
 
-// Attributes every cached primitive is created with (see the Note above).
-dnnl::primitive_attr CachedPrimitiveAttr();
+// Attributes every cached primitive is created with (see the Note above);
+// with `relu_on_output`, the primitive also applies ReLU to its output as it
+// writes it (a oneDNN post-op; the fused kernels).
+dnnl::primitive_attr CachedPrimitiveAttr(bool relu_on_output = false);
 
 // Creates the primitive of primitive descriptor `pd` (of primitive kind P).
 template <typename P>

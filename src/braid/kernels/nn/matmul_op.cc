@@ -1,7 +1,11 @@
-// MatMul through oneDNN's matmul primitive. Transposed operands are described
-// by strides, so no copy is made.
+// MatMul through oneDNN's matmul primitive, and _FusedMatMul (MatMul +
+// BiasAdd [+ Relu], the bias and ReLU applied by the same primitive as it
+// writes the product). Transposed operands are described by strides, so no
+// copy is made.
 #include <algorithm>
+#include <optional>
 
+#include "braid/graph/ops/nn_op_util.h"
 #include "braid/kernels/nn/dnnl_util.h"
 #include "braid/kernels/op_kernel.h"
 
@@ -13,6 +17,13 @@ class MatMulOp : public OpKernel {
   explicit MatMulOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
     OP_ATTR(ctx, bool, "transpose_a", transpose_a_);
     OP_ATTR(ctx, bool, "transpose_b", transpose_b_);
+    if (ctx->node().op() != "_FusedMatMul") return;
+    absl::StatusOr<FusedOps> fused = ParseFusedOps(ctx->node().attrs());
+    if (!fused.ok()) {
+      ctx->SetStatus(fused.status());
+      return;
+    }
+    fused_ = *fused;
   }
 
   void Compute(OpKernelContext* ctx) override {
@@ -29,10 +40,17 @@ class MatMulOp : public OpKernel {
                     absl::StrCat("inner dimensions differ: a is ", ShapeString(a), ", b is ",
                                  ShapeString(b), " (transpose_a=", transpose_a_ ? "true" : "false",
                                  ", transpose_b=", transpose_b_ ? "true" : "false", ")")));
+    const Tensor* bias = fused_ ? &ctx->input(2) : nullptr;
+    if (bias != nullptr) {
+      OP_REQUIRES(ctx, bias->shape() == TensorShape{n},
+                  absl::InvalidArgumentError(absl::StrCat("bias must be a vector of ", n,
+                                                          " (the product's columns), got ",
+                                                          ShapeString(*bias))));
+    }
     Tensor* out = ctx->allocate_output(0, TensorShape{m, n});
     if (out->NumElements() == 0) return;
     if (k == 0) {
-      std::fill_n(out->data<float>(), out->NumElements(), 0.f);
+      FillWithoutProduct(bias, out);
       return;
     }
     dnnl::engine& engine = ctx->device()->dnnl_engine();
@@ -42,30 +60,57 @@ class MatMulOp : public OpKernel {
       e.a = F32Desc({m, k}, transpose_a_ ? memory::dims{1, m} : memory::dims{k, 1});
       e.b = F32Desc({k, n}, transpose_b_ ? memory::dims{1, k} : memory::dims{n, 1});
       e.c = F32RowMajor({m, n});
-      dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(e.a, e.b, e.c), CachedPrimitiveAttr(),
-                                      engine);
+      // The bias is broadcast over the rows: [1, n].
+      if (fused_) e.bias = F32RowMajor({1, n});
+      dnnl::matmul::primitive_desc pd(
+          fused_ ? dnnl::matmul::desc(e.a, e.b, e.bias, e.c) : dnnl::matmul::desc(e.a, e.b, e.c),
+          CachedPrimitiveAttr(fused_ && fused_->relu), engine);
       e.prim = MakePrimitive<dnnl::matmul>(pd);
       return e;
     });
     OP_REQUIRES_OK(ctx, entry.status());
     const Entry& e = **entry;
-    OP_REQUIRES_OK(ctx, Execute(engine, e.prim,
-                                {{DNNL_ARG_SRC, Wrap(e.a, engine, a)},
-                                 {DNNL_ARG_WEIGHTS, Wrap(e.b, engine, b)},
-                                 {DNNL_ARG_DST, Wrap(e.c, engine, *out)}}));
+    if (bias == nullptr) {
+      OP_REQUIRES_OK(ctx, Execute(engine, e.prim,
+                                  {{DNNL_ARG_SRC, Wrap(e.a, engine, a)},
+                                   {DNNL_ARG_WEIGHTS, Wrap(e.b, engine, b)},
+                                   {DNNL_ARG_DST, Wrap(e.c, engine, *out)}}));
+    } else {
+      OP_REQUIRES_OK(ctx, Execute(engine, e.prim,
+                                  {{DNNL_ARG_SRC, Wrap(e.a, engine, a)},
+                                   {DNNL_ARG_WEIGHTS, Wrap(e.b, engine, b)},
+                                   {DNNL_ARG_BIAS, Wrap(e.bias, engine, *bias)},
+                                   {DNNL_ARG_DST, Wrap(e.c, engine, *out)}}));
+    }
   }
 
  private:
+  // k == 0: every row is the bias (through ReLU when fused with it), or zero.
+  void FillWithoutProduct(const Tensor* bias, Tensor* out) const {
+    float* o = out->data<float>();
+    if (bias == nullptr) {
+      std::fill_n(o, out->NumElements(), 0.f);
+      return;
+    }
+    const int64_t n = bias->NumElements();
+    const float* b = bias->data<float>();
+    for (int64_t i = 0; i < out->NumElements(); ++i) {
+      o[i] = fused_->relu ? std::max(b[i % n], 0.f) : b[i % n];
+    }
+  }
+
   struct Entry {
-    memory::desc a, b, c;
+    memory::desc a, b, bias, c;
     DnnlPrimitive prim;
   };
   bool transpose_a_ = false;
   bool transpose_b_ = false;
+  std::optional<FusedOps> fused_;  // set for _FusedMatMul
   PrimitiveCache<Entry> cache_;
 };
 
 BRAID_REGISTER_KERNEL(KernelDefBuilder("MatMul").TypeConstraint<float>("T"), MatMulOp);
+BRAID_REGISTER_KERNEL(KernelDefBuilder("_FusedMatMul").TypeConstraint<float>("T"), MatMulOp);
 
 }  // namespace
 }  // namespace braid::nn

@@ -1,0 +1,31 @@
+// FuseOps: the graph a session runs, with the op chains that one oneDNN
+// primitive computes replaced by a fused op, as TensorFlow's grappler
+// (remapper) does for its CPU kernels:
+//
+//   Conv2D -> BiasAdd [-> Relu]   becomes   _FusedConv2D(input, filter, bias)
+//   MatMul -> BiasAdd [-> Relu]   becomes   _FusedMatMul(a, b, bias)
+//
+// The bias and the ReLU are then applied as the product is written, which
+// saves one or two passes over every layer's activations per step.
+//
+// A chain is fused only when nothing else can see its inner tensors: each
+// inner output has exactly one consumer (the next op of the chain) and no
+// control successors, and all of the chain runs on one CPU device. Training
+// graphs qualify because Relu's gradient reads Relu's output, not its input,
+// and the other gradients read the chain's inputs. The fused node takes the
+// name, device and consumers of the chain's last op, so fetches, feeds and
+// partitioning see the same names.
+#pragma once
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "braid/graph/graph.h"
+
+namespace braid {
+
+// A copy of `graph` (placed: nodes carry assigned devices) with every
+// qualifying chain fused. Nodes keep their names, attrs and devices.
+absl::StatusOr<std::unique_ptr<Graph>> FuseOps(const Graph& graph);
+
+}  // namespace braid
