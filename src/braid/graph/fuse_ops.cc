@@ -13,12 +13,14 @@
 namespace braid {
 namespace {
 
-// A chain found in the graph: head (Conv2D or MatMul) -> bias [-> relu].
-struct Chain {
-  const Node* head = nullptr;
-  const Node* bias = nullptr;
-  const Node* relu = nullptr;  // nullptr when the chain ends at BiasAdd
-  const Node* tail() const { return relu != nullptr ? relu : bias; }
+// One group of nodes to run as a single fused node: `parts` in graph order,
+// the last of them (the tail) giving the fused node its name and place.
+struct Fusion {
+  std::vector<const Node*> parts;
+  std::string op;
+  std::vector<Output> inputs;  // outputs of the original graph
+  AttrMap attrs;
+  const Node& tail() const { return *parts.back(); }
 };
 
 bool OnCpu(const Node& n) {
@@ -26,8 +28,8 @@ bool OnCpu(const Node& n) {
   return d.ok() && d->type == "CPU";
 }
 
-// `from`'s only consumer, when it has exactly one data edge out and no
-// control successors; nullptr otherwise.
+// `from`'s only consumer, when it has exactly one data edge out, into the
+// consumer's first input, and no control successors; nullptr otherwise.
 const Node* SoleConsumer(const Node& from) {
   if (from.num_outputs() != 1 || from.out_edges(0).size() != 1 || !from.control_outputs().empty()) {
     return nullptr;
@@ -40,8 +42,8 @@ bool SameCpuDevice(const Node& a, const Node& b) {
   return a.assigned_device() == b.assigned_device() && OnCpu(a);
 }
 
-// The chain that starts at `head`, if `head` starts one.
-std::optional<Chain> ChainAt(const Node& head) {
+// Conv2D/MatMul -> BiasAdd [-> Relu], starting at `head`.
+std::optional<Fusion> BiasChainAt(const Node& head) {
   if (head.op() != "Conv2D" && head.op() != "MatMul") return std::nullopt;
   if (head.output_dtype(0) != DType::kFloat) return std::nullopt;
   const Node* bias = SoleConsumer(head);
@@ -49,80 +51,90 @@ std::optional<Chain> ChainAt(const Node& head) {
       GetAttrOr<std::string>(bias->attrs(), "data_format", "NHWC") != "NHWC") {
     return std::nullopt;
   }
-  Chain chain{&head, bias, nullptr};
+  Fusion f;
+  f.parts = {&head, bias};
+  std::vector<std::string> fused_ops = {"BiasAdd"};
   const Node* relu = SoleConsumer(*bias);
   if (relu != nullptr && relu->op() == "Relu" && SameCpuDevice(*bias, *relu)) {
-    chain.relu = relu;
+    f.parts.push_back(relu);
+    fused_ops.push_back("Relu");
   }
-  return chain;
+  f.op = head.op() == "Conv2D" ? "_FusedConv2D" : "_FusedMatMul";
+  f.inputs = {head.input(0), head.input(1), bias->input(1)};
+  f.attrs = head.attrs();
+  f.attrs["num_args"] = int64_t{1};
+  f.attrs["fused_ops"] = std::move(fused_ops);
+  return f;
 }
 
-NodeSpec FusedSpec(const Chain& chain, std::vector<Output> inputs,
-                   std::vector<Node*> control_inputs) {
-  NodeSpec spec;
-  const Node& tail = *chain.tail();
-  spec.name = tail.name();
-  spec.op = chain.head->op() == "Conv2D" ? "_FusedConv2D" : "_FusedMatMul";
-  spec.inputs = std::move(inputs);
-  spec.control_inputs = std::move(control_inputs);
-  spec.attrs = chain.head->attrs();
-  spec.attrs["num_args"] = int64_t{1};
-  std::vector<std::string> fused_ops = {"BiasAdd"};
-  if (chain.relu != nullptr) fused_ops.push_back("Relu");
-  spec.attrs["fused_ops"] = std::move(fused_ops);
-  spec.device = tail.requested_device();
-  return spec;
+// MaxPoolGrad -> ReluGrad(·, orig_input), starting at the MaxPoolGrad: the
+// backward pass of Relu -> MaxPool.
+std::optional<Fusion> PoolReluGradAt(const Node& pool_grad) {
+  if (pool_grad.op() != "MaxPoolGrad" || pool_grad.output_dtype(0) != DType::kFloat) {
+    return std::nullopt;
+  }
+  const Node* relu_grad = SoleConsumer(pool_grad);
+  if (relu_grad == nullptr || relu_grad->op() != "ReluGrad" ||
+      !(relu_grad->input(1) == pool_grad.input(0)) || !SameCpuDevice(pool_grad, *relu_grad)) {
+    return std::nullopt;
+  }
+  Fusion f;
+  f.parts = {&pool_grad, relu_grad};
+  f.op = "_FusedMaxPoolGradReluGrad";
+  f.inputs = pool_grad.inputs();
+  f.attrs = pool_grad.attrs();
+  return f;
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Graph>> FuseOps(const Graph& graph) {
-  // Chains by their tail; their inner nodes are left out of the copy.
-  absl::flat_hash_map<const Node*, Chain> chain_of_tail;
+  // Fusions by their tail; the other parts are left out of the copy.
+  absl::flat_hash_map<const Node*, Fusion> fusion_of_tail;
   std::vector<bool> absorbed(graph.num_nodes(), false);
   for (Node* n : graph.nodes()) {
-    std::optional<Chain> chain = ChainAt(*n);
-    if (!chain) continue;
-    absorbed[chain->head->id()] = true;
-    if (chain->relu != nullptr) absorbed[chain->bias->id()] = true;
-    chain_of_tail.emplace(chain->tail(), *chain);
+    std::optional<Fusion> f = BiasChainAt(*n);
+    if (!f) f = PoolReluGradAt(*n);
+    if (!f) continue;
+    for (size_t i = 0; i + 1 < f->parts.size(); ++i) absorbed[f->parts[i]->id()] = true;
+    const Node* tail = &f->tail();
+    fusion_of_tail.emplace(tail, std::move(*f));
   }
 
   auto fused = std::make_unique<Graph>();
   if (graph.seed()) fused->set_seed(*graph.seed());
-  // Creation order is topological, and a fused node's inputs (the head's
-  // inputs and the bias) all come before its tail, so one pass suffices.
+  // Creation order is topological, and a fused node's inputs all come before
+  // its tail (they feed earlier parts), so one pass suffices.
   absl::flat_hash_map<const Node*, Node*> copy;
-  auto copied_inputs = [&](const Node& n) {
+  auto mapped = [&](const std::vector<Output>& outputs) {
     std::vector<Output> inputs;
-    for (const Output& in : n.inputs()) inputs.push_back(Output(copy.at(in.node), in.index));
+    for (const Output& o : outputs) inputs.push_back(Output(copy.at(o.node), o.index));
     return inputs;
-  };
-  auto add_controls = [&](const Node& n, std::vector<Node*>* controls) {
-    for (Node* c : n.control_inputs()) {
-      Node* mapped = copy.at(c);
-      if (std::find(controls->begin(), controls->end(), mapped) == controls->end()) {
-        controls->push_back(mapped);
-      }
-    }
   };
   for (Node* n : graph.nodes()) {
     if (absorbed[n->id()]) continue;
+    auto f = fusion_of_tail.find(n);
+    // The fused node waits for everything any of its parts waited for.
     std::vector<Node*> controls;
-    NodeSpec spec;
-    auto chain = chain_of_tail.find(n);
-    if (chain == chain_of_tail.end()) {
-      add_controls(*n, &controls);
-      spec = CopyNodeSpec(*n, copied_inputs(*n), std::move(controls));
-    } else {
-      const Chain& c = chain->second;
-      std::vector<Output> inputs = copied_inputs(*c.head);
-      inputs.push_back(Output(copy.at(c.bias->input(1).node), c.bias->input(1).index));
-      // The fused node waits for everything any part of the chain waited for.
-      for (const Node* part : {c.head, c.bias, c.relu}) {
-        if (part != nullptr) add_controls(*part, &controls);
+    for (const Node* part :
+         f == fusion_of_tail.end() ? std::vector<const Node*>{n} : f->second.parts) {
+      for (Node* c : part->control_inputs()) {
+        Node* c_copy = copy.at(c);
+        if (std::find(controls.begin(), controls.end(), c_copy) == controls.end()) {
+          controls.push_back(c_copy);
+        }
       }
-      spec = FusedSpec(c, std::move(inputs), std::move(controls));
+    }
+    NodeSpec spec;
+    if (f == fusion_of_tail.end()) {
+      spec = CopyNodeSpec(*n, mapped(n->inputs()), std::move(controls));
+    } else {
+      spec.name = n->name();
+      spec.op = f->second.op;
+      spec.inputs = mapped(f->second.inputs);
+      spec.control_inputs = std::move(controls);
+      spec.attrs = f->second.attrs;
+      spec.device = n->requested_device();
     }
     ASSIGN_OR_RETURN(Node * added, fused->AddNode(std::move(spec)));
     added->set_assigned_device(n->assigned_device());

@@ -4,9 +4,12 @@
 //
 //   Conv2D -> BiasAdd [-> Relu]   becomes   _FusedConv2D(input, filter, bias)
 //   MatMul -> BiasAdd [-> Relu]   becomes   _FusedMatMul(a, b, bias)
+//   MaxPoolGrad(x, y, g) -> ReluGrad(., x)
+//                                 becomes   _FusedMaxPoolGradReluGrad(x, y, g)
 //
-// The bias and the ReLU are then applied as the product is written, which
-// saves one or two passes over every layer's activations per step.
+// The bias and the ReLU are then applied as the product is written, and the
+// backward pass of Relu -> MaxPool drops the gradients of non-positive
+// maxima as it routes them: each saves a pass over a layer's activations.
 //
 // A chain is fused only when nothing else can see its inner tensors: each
 // inner output has exactly one consumer (the next op of the chain) and no

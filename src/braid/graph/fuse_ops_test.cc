@@ -180,6 +180,41 @@ TEST(FuseOpsTest, TrainingGraphsFuseBecauseReluGradReadsTheReluOutput) {
   EXPECT_EQ(root.graph()->FindNode("conv")->op(), "Conv2D");
 }
 
+TEST(FuseOpsTest, MaxPoolGradThenReluGradOfItsInputBecomesOneNode) {
+  Scope root = Scope::NewRootScope();
+  ConvLayer l = BuildConvLayer(root);
+  Output pool = ops::MaxPool(root.WithOpName("pool"), l.relu, {1, 2, 2, 1}, {1, 2, 2, 1}, "SAME");
+  Output loss = ops::Sum(root.WithOpName("loss"), pool, Input({0, 1, 2, 3}));
+  std::vector<Output> grads;
+  absl::Status s = AddGradients(root, {loss}, {l.w}, {}, &grads);
+  ASSERT_TRUE(s.ok()) << s;
+  // A ReluGrad that reads another tensor than the pooling's input stays apart.
+  Output g = ops::Placeholder(root.WithOpName("g"), DType::kFloat, {2, 3, 3, 4});
+  Output other = ops::MaxPoolGrad(root.WithOpName("other_pool_grad"), l.relu, pool, g, {1, 2, 2, 1},
+                                  {1, 2, 2, 1}, "SAME");
+  Output h = ops::Placeholder(root.WithOpName("h"), DType::kFloat, {2, 5, 5, 4});
+  ops::ReluGrad(root.WithOpName("other_relu_grad"), other, h);
+  ASSERT_TRUE(root.ok()) << root.status();
+  PlaceAllOn(root.graph(), kCpu0);
+
+  absl::StatusOr<std::unique_ptr<Graph>> fused = FuseOps(*root.graph());
+  ASSERT_TRUE(fused.ok()) << fused.status();
+  int fused_grads = 0;
+  for (Node* n : (*fused)->nodes()) {
+    if (n->op() == "MaxPoolGrad") {
+      EXPECT_EQ(n->name(), "other_pool_grad");
+    }
+    if (n->op() != "_FusedMaxPoolGradReluGrad") continue;
+    ++fused_grads;
+    EXPECT_EQ(n->input(0).name(), "relu:0");
+    EXPECT_EQ(n->input(1).name(), "pool:0");
+    EXPECT_EQ(n->attr<std::string>("padding"), "SAME");
+  }
+  EXPECT_EQ(fused_grads, 1);
+  EXPECT_EQ((*fused)->FindNode("other_pool_grad")->op(), "MaxPoolGrad");
+  EXPECT_EQ((*fused)->FindNode("other_relu_grad")->op(), "ReluGrad");
+}
+
 TEST(FuseOpsTest, UnsupportedFusionsAreRejectedByName) {
   Scope root = Scope::NewRootScope();
   ConvLayer l = BuildConvLayer(root);

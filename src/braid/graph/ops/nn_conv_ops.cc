@@ -290,6 +290,14 @@ BRAID_REGISTER_OP(PoolOp("MaxPoolGrad", {"orig_input: T", "orig_output: T", "gra
                         return MaxPoolGradGradient(s, n, dy, dx, "MaxPoolGradGrad");
                       }));
 
+// MaxPoolGrad followed by ReluGrad(·, orig_input) in one pass over the input:
+// a gradient routed to a window's maximum is kept only where that maximum is
+// positive. FuseOps (graph/fuse_ops.h) writes it for Relu -> MaxPool layers
+// after gradients were built; it has no gradient of its own.
+BRAID_REGISTER_OP(PoolOp("_FusedMaxPoolGradReluGrad",
+                         {"orig_input: T", "orig_output: T", "grad: T"}, true)
+                      .SetShapeFn([](InferenceContext& c) { return MaxPoolGradShapes(c, true); }));
+
 BRAID_REGISTER_OP(PoolOp("MaxPoolGradGrad", {"orig_input: T", "orig_output: T", "grad: T"}, true)
                       .SetShapeFn([](InferenceContext& c) { return MaxPoolGradShapes(c, false); })
                       .SetGradient([](const Scope& s, const Node& n, const std::vector<Output>& dy,

@@ -74,6 +74,27 @@ TEST(FusedKernelsTest, ConvBiasReluMatchesTheChainForwardAndBackward) {
   ExpectSameResults(root, LossAndGradients(root, relu, {x, w, b}, 4));
 }
 
+TEST(FusedKernelsTest, ReluMaxPoolBackwardMatchesTheChainForTilingAndOverlappingWindows) {
+  struct Pool {
+    std::vector<int64_t> ksize, strides;
+    const char* padding;
+  };
+  // 2x2/2 tiles the 8x8 activations; 3x3/2 SAME overlaps and pads.
+  for (const Pool& p :
+       {Pool{{1, 2, 2, 1}, {1, 2, 2, 1}, "VALID"}, Pool{{1, 3, 3, 1}, {1, 2, 2, 1}, "SAME"}}) {
+    SCOPED_TRACE(absl::StrCat("ksize ", p.ksize[1], " padding ", p.padding));
+    Scope root = Scope::NewRootScope();
+    Output x = ops::Const(root, Random({2, 8, 8, 3}, 20));
+    Output w = ops::Const(root, Random({3, 3, 3, 16}, 21));
+    // A negative bias makes many windows' maxima non-positive.
+    Output b = ops::Const(root, Random({16}, 22, -1.5f, 0.5f));
+    Output relu =
+        ops::Relu(root, ops::BiasAdd(root, ops::Conv2D(root, x, w, {1, 1, 1, 1}, "SAME"), b));
+    Output pool = ops::MaxPool(root, relu, p.ksize, p.strides, p.padding);
+    ExpectSameResults(root, LossAndGradients(root, pool, {x, w, b}, 23));
+  }
+}
+
 TEST(FusedKernelsTest, ConvBiasWithoutReluMatchesTheChain) {
   Scope root = Scope::NewRootScope();
   Output x = ops::Const(root, Random({2, 7, 6, 3}, 5));

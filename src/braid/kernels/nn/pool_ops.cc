@@ -123,9 +123,14 @@ class PoolOp : public PoolKernel {
 // Ties go to the first position in row-major window order, as in
 // MaxPoolGradGrad. Images are independent, so the batch is split across the
 // intra-op threads.
+//
+// _FusedMaxPoolGradReluGrad is this followed by ReluGrad(·, orig_input): a
+// gradient reaches its window's maximum only where that maximum is positive
+// (the same result as the two ops, in one pass).
 class MaxPoolGradOp : public PoolKernel {
  public:
-  using PoolKernel::PoolKernel;
+  explicit MaxPoolGradOp(OpKernelConstruction* ctx)
+      : PoolKernel(ctx), relu_grad_(ctx->node().op() == "_FusedMaxPoolGradReluGrad") {}
 
   void Compute(OpKernelContext* ctx) override {
     const Tensor& orig_input = ctx->input(0);
@@ -150,18 +155,32 @@ class MaxPoolGradOp : public PoolKernel {
     const float* gr = grad.data<float>();
     float* o = out->data<float>();
     const int64_t image = geo.in_h * geo.in_w * C;
+    // With the ReluGrad fused, a gradient routed to a non-positive maximum is
+    // dropped: the relu's output is zero there.
+    const bool keep_all = !relu_grad_;
     ForEachRange(
         geo.batch,
         [&](int64_t first, int64_t last) BRAID_VECTOR_BODY {
-          std::vector<char> found(C);
+          // Per window: which channels' maxima were found already, and the
+          // gradient to route (zero where the fused ReluGrad drops it). Both
+          // are 32-bit, like the data, so the channel loops vectorize (with
+          // a char array they compiled to scalar compares and branches:
+          // 14% of a CNN step, docs/performance.md).
+          std::vector<int32_t> found_buf(C);
+          std::vector<float> route_buf(C);
+          int32_t* __restrict found = found_buf.data();
+          float* __restrict route = route_buf.data();
           for (int64_t n = first; n < last; ++n) {
             for (int64_t oh = 0; oh < geo.out_h; ++oh) {
               for (int64_t ow = 0; ow < geo.out_w; ++ow) {
                 const int64_t at = ((n * geo.out_h + oh) * geo.out_w + ow) * C;
-                const float* want = pooled + at;
-                const float* gv = gr + at;
-                std::fill(found.begin(), found.end(), 0);
-                char* hit_before = found.data();
+                const float* __restrict want = pooled + at;
+                const float* __restrict gv = gr + at;
+#pragma omp simd
+                for (int64_t c = 0; c < C; ++c) {
+                  found[c] = 0;
+                  route[c] = keep_all || want[c] > 0.f ? gv[c] : 0.f;
+                }
                 for (int64_t kh = 0; kh < geo.kernel[0]; ++kh) {
                   const int64_t ih = oh * geo.strides[0] - geo.pad_l[0] + kh;
                   if (ih < 0 || ih >= geo.in_h) continue;
@@ -169,21 +188,21 @@ class MaxPoolGradOp : public PoolKernel {
                     const int64_t iw = ow * geo.strides[1] - geo.pad_l[1] + kw;
                     if (iw < 0 || iw >= geo.in_w) continue;
                     const int64_t pos = n * image + (ih * geo.in_w + iw) * C;
-                    const float* ip = in + pos;
-                    float* op = o + pos;
+                    const float* __restrict ip = in + pos;
+                    float* __restrict op = o + pos;
                     if (tiles) {
 #pragma omp simd
                       for (int64_t c = 0; c < C; ++c) {
-                        const bool hit = !hit_before[c] && ip[c] == want[c];
-                        op[c] = hit ? gv[c] : 0.f;
-                        hit_before[c] |= hit;
+                        const int32_t hit = (found[c] == 0) & (ip[c] == want[c]);
+                        op[c] = hit ? route[c] : 0.f;
+                        found[c] |= hit;
                       }
                     } else {
 #pragma omp simd
                       for (int64_t c = 0; c < C; ++c) {
-                        const bool hit = !hit_before[c] && ip[c] == want[c];
-                        op[c] += hit ? gv[c] : 0.f;
-                        hit_before[c] |= hit;
+                        const int32_t hit = (found[c] == 0) & (ip[c] == want[c]);
+                        op[c] += hit ? route[c] : 0.f;
+                        found[c] |= hit;
                       }
                     }
                   }
@@ -194,6 +213,9 @@ class MaxPoolGradOp : public PoolKernel {
         },
         image);
   }
+
+ private:
+  const bool relu_grad_;
 };
 
 // Picks, for each pooling window, grad's element at the window's (first)
@@ -295,6 +317,8 @@ using AvgPoolOp = PoolOp<dnnl::algorithm::pooling_avg_exclude_padding>;
 BRAID_REGISTER_KERNEL(KernelDefBuilder("MaxPool").TypeConstraint<float>("T"), MaxPoolOp);
 BRAID_REGISTER_KERNEL(KernelDefBuilder("AvgPool").TypeConstraint<float>("T"), AvgPoolOp);
 BRAID_REGISTER_KERNEL(KernelDefBuilder("MaxPoolGrad").TypeConstraint<float>("T"), MaxPoolGradOp);
+BRAID_REGISTER_KERNEL(KernelDefBuilder("_FusedMaxPoolGradReluGrad").TypeConstraint<float>("T"),
+                      MaxPoolGradOp);
 BRAID_REGISTER_KERNEL(KernelDefBuilder("MaxPoolGradGrad").TypeConstraint<float>("T"),
                       MaxPoolGradGradOp);
 BRAID_REGISTER_KERNEL(KernelDefBuilder("AvgPoolGrad").TypeConstraint<float>("T"), AvgPoolGradOp);
