@@ -188,7 +188,7 @@ class Conv2DOp : public ConvKernel {
     Tensor* out = ctx->allocate_output(0, g->output_shape());
     if (out->NumElements() == 0) return;
     if (input.NumElements() == 0 || filter.NumElements() == 0) {
-      FillWithoutProduct(bias, out);
+      FillWithBias(bias, fused_ && fused_->relu, out);
       return;
     }
     dnnl::engine& engine = ctx->device()->dnnl_engine();
@@ -213,22 +213,6 @@ class Conv2DOp : public ConvKernel {
   }
 
  private:
-  // An empty input or filter: every output is the bias (through ReLU when
-  // fused with it), or zero.
-  void FillWithoutProduct(const Tensor* bias, Tensor* out) const {
-    float* o = out->data<float>();
-    if (bias == nullptr) {
-      std::fill_n(o, out->NumElements(), 0.f);
-      return;
-    }
-    const int64_t channels = bias->NumElements();
-    const float* b = bias->data<float>();
-    for (int64_t i = 0; i < out->NumElements(); ++i) {
-      const float v = b[i % channels];
-      o[i] = fused_->relu ? std::max(v, 0.f) : v;
-    }
-  }
-
   std::optional<FusedOps> fused_;  // set for _FusedConv2D
 };
 

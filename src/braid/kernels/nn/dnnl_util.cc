@@ -1,5 +1,6 @@
 #include "braid/kernels/nn/dnnl_util.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 
@@ -149,6 +150,19 @@ absl::Status ExecuteWithLayouts(const dnnl::engine& engine, const DnnlPrimitive&
     return DnnlErrorStatus(e, "executing a primitive");
   }
   return absl::OkStatus();
+}
+
+void FillWithBias(const Tensor* bias, bool relu, Tensor* out) {
+  float* o = out->data<float>();
+  if (bias == nullptr) {
+    std::fill_n(o, out->NumElements(), 0.f);
+    return;
+  }
+  const int64_t n = bias->NumElements();
+  const float* b = bias->data<float>();
+  for (int64_t i = 0; i < out->NumElements(); ++i) {
+    o[i] = relu ? std::max(b[i % n], 0.f) : b[i % n];
+  }
 }
 
 absl::Status DnnlErrorStatus(const dnnl::error& e, const std::string& what) {

@@ -81,6 +81,11 @@ absl::Status ExecuteWithLayouts(const dnnl::engine& engine, const DnnlPrimitive&
 // The same dims as `md` in the layout the primitive prefers.
 memory::desc AnyLayout(const memory::desc& md);
 
+// The output of a fused op (_FusedConv2D, _FusedMatMul) whose product is
+// empty (no input channels, k == 0): each row of `out` is `bias`, through ReLU
+// when `relu`; all zeros without a bias.
+void FillWithBias(const Tensor* bias, bool relu, Tensor* out);
+
 // InternalError describing a oneDNN failure during `what`.
 absl::Status DnnlErrorStatus(const dnnl::error& e, const std::string& what);
 

@@ -50,7 +50,7 @@ class MatMulOp : public OpKernel {
     Tensor* out = ctx->allocate_output(0, TensorShape{m, n});
     if (out->NumElements() == 0) return;
     if (k == 0) {
-      FillWithoutProduct(bias, out);
+      FillWithBias(bias, fused_ && fused_->relu, out);
       return;
     }
     dnnl::engine& engine = ctx->device()->dnnl_engine();
@@ -85,20 +85,6 @@ class MatMulOp : public OpKernel {
   }
 
  private:
-  // k == 0: every row is the bias (through ReLU when fused with it), or zero.
-  void FillWithoutProduct(const Tensor* bias, Tensor* out) const {
-    float* o = out->data<float>();
-    if (bias == nullptr) {
-      std::fill_n(o, out->NumElements(), 0.f);
-      return;
-    }
-    const int64_t n = bias->NumElements();
-    const float* b = bias->data<float>();
-    for (int64_t i = 0; i < out->NumElements(); ++i) {
-      o[i] = fused_->relu ? std::max(b[i % n], 0.f) : b[i % n];
-    }
-  }
-
   struct Entry {
     memory::desc a, b, bias, c;
     DnnlPrimitive prim;
