@@ -25,7 +25,7 @@ def test_help_lists_every_subcommand_and_flag():
     for flag in ["--model", "--data", "--test_data", "--epochs", "--batch_size", "--optimizer",
                  "--learning_rate", "--seed", "--inter_op_threads", "--intra_op_threads",
                  "--checkpoint_dir", "--save_checkpoints_steps", "--metrics_json",
-                 "--compression"]:
+                 "--compression", "--fuse_ops", "--op_stats"]:
         assert flag in train, flag
 
 
@@ -56,6 +56,29 @@ def test_inspect_shows_a_preset():
     r = run("inspect", "cnn")
     assert r.returncode == 0, r.stderr
     assert "total parameters" in r.stdout and "conv2d" in r.stdout
+
+
+def test_op_stats_prints_where_the_training_time_went():
+    r = run("train", "--model", "mlp", "--max_steps", "20", "--op_stats")
+    assert r.returncode == 0, r.stderr
+    table = r.stdout.split("(--op_stats):\n", 1)[1]
+    rows = {}
+    for line in table.splitlines()[1:]:
+        fields = line.split()  # op, first input's shape (if any), calls, ms, ms/call, share
+        if len(fields) == 6:
+            rows[(fields[0], fields[1])] = int(fields[2])
+    # The fused first layer's forward kernel ran once per training step, on the
+    # batch; the evaluation after training (batches of 1000) is not counted.
+    assert rows[("_FusedMatMul", "[128,784]")] == 20, table
+    assert not any(shape.startswith("[1000,") for _, shape in rows), table
+    assert "all kernels" in table
+
+
+def test_op_stats_is_refused_in_a_cluster():
+    r = run("train", "--op_stats", "--cluster_spec", '{"worker": ["localhost:1"]}',
+            "--job_name", "worker")
+    assert r.returncode != 0
+    assert "--op_stats profiles local training" in r.stderr
 
 
 def test_hand_written_spec_trains(tmp_path):

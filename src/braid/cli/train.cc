@@ -50,6 +50,7 @@ struct TrainFlags {
   int inter_op_threads = 0;
   int intra_op_threads = 0;
   bool fuse_ops = true;
+  bool op_stats = false;
   std::string checkpoint_dir;
   int64_t save_checkpoints_steps = 500;
   int keep_checkpoints = 5;
@@ -156,6 +157,10 @@ absl::Status RunTrain(const TrainFlags& f) {
     return absl::InvalidArgumentError(
         absl::StrCat("braid train runs as a ps, worker or chief task, not as '", task->job, "'"));
   }
+  if (task && f.op_stats) {
+    return absl::InvalidArgumentError(
+        "--op_stats profiles local training; in a cluster the kernels run in the tasks' servers");
+  }
   std::unique_ptr<ClusterWorker> worker;
   int num_shards = 1, shard = 0;
   if (task) {
@@ -189,6 +194,8 @@ absl::Status RunTrain(const TrainFlags& f) {
   compile.session.inter_op_threads = f.inter_op_threads;
   compile.session.intra_op_threads = f.intra_op_threads;
   compile.session.fuse_ops = f.fuse_ops;
+  OpStats op_stats;
+  if (f.op_stats) compile.session.op_stats = &op_stats;
   // The model runs in a monitored session: `prepare` (below) makes its
   // variables ready, hooks watch the steps, and a lost task is recovered from.
   MonitoredSession* monitored = nullptr;
@@ -386,6 +393,7 @@ absl::Status RunTrain(const TrainFlags& f) {
   }
   Progress progress(interactive, f.epochs, steps_per_epoch);
 
+  op_stats.Clear();  // of the initialization: the table is the training's
   auto start = std::chrono::steady_clock::now();
   int64_t steps = 0, examples = 0, epoch_examples = 0;
   layers::FitOptions fit;
@@ -450,6 +458,10 @@ absl::Status RunTrain(const TrainFlags& f) {
   if (worker && !chief) data.test = nullptr;
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (f.op_stats) {
+    std::printf("where the training's %.1f s went, by kernel (--op_stats):\n%s", wall,
+                op_stats.Table(25).c_str());
+  }
 
   nlohmann::json metrics = {{"model", spec.name},
                             {"epochs", f.epochs},
@@ -546,6 +558,9 @@ void RegisterTrain(CLI::App& app) {
                   "run Conv2D/MatMul + BiasAdd [+ Relu] as one fused kernel (false: every op "
                   "as built, for comparisons; a cluster always fuses)")
       ->capture_default_str();
+  cmd->add_flag("--op_stats", flags->op_stats,
+                "time every kernel and print, after training, where the training's time went, "
+                "by op type and first input's shape (profiling; local training only)");
   cmd->add_option("--checkpoint_dir", flags->checkpoint_dir,
                   "save checkpoints here, and resume from the latest one found there");
   cmd->add_option("--save_checkpoints_steps", flags->save_checkpoints_steps,

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "braid/graph/graph.h"
+#include "braid/kernels/op_stats.h"
 #include "braid/kernels/rendezvous.h"
 #include "braid/kernels/resource_mgr.h"
 #include "braid/tensor/tensor.h"
@@ -87,6 +88,8 @@ struct StepContext {
   int64_t step_id = 0;
   Rendezvous* rendezvous = nullptr;
   CallFrame* call_frame = nullptr;
+  // When set, the executor times every kernel into it (profiling).
+  OpStats* op_stats = nullptr;
 };
 
 class OpKernelContext {

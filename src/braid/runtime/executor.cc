@@ -1,6 +1,7 @@
 #include "braid/runtime/executor.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -75,7 +76,13 @@ class Executor::Step {
                                  std::make_move_iterator(slots_.begin() + item.input_start +
                                                          item.node->num_inputs()));
       OpKernelContext ctx(*item.node, ex_->device_, &ctx_, &inputs);
-      if (ok()) ComputeGuarded(item, &ctx);
+      if (ok()) {
+        if (ctx_.op_stats != nullptr) {
+          ComputeTimed(item, &ctx, inputs);
+        } else {
+          ComputeGuarded(item, &ctx);
+        }
+      }
       std::vector<int> ready;
       Complete(cur, &ctx, &ready);
       for (int next : Dispatch(ready)) inline_ready.push_back(next);
@@ -120,6 +127,16 @@ class Executor::Step {
     } catch (const std::exception& e) {
       ctx->SetStatus(absl::InternalError(absl::StrCat("kernel threw: ", e.what())));
     }
+  }
+
+  // ComputeGuarded, timed into the step's OpStats under the op's type and
+  // its first input's shape.
+  void ComputeTimed(Item& item, OpKernelContext* ctx, const std::vector<Tensor>& inputs) {
+    std::string shape;
+    if (!inputs.empty() && inputs[0].initialized()) shape = inputs[0].shape().DebugString();
+    const auto start = std::chrono::steady_clock::now();
+    ComputeGuarded(item, ctx);
+    ctx_.op_stats->Record(item.node->op(), shape, std::chrono::steady_clock::now() - start);
   }
 
   void RunAsyncItem(int id) {

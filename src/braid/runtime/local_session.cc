@@ -66,6 +66,7 @@ class LocalSession : public Session {
     step.step_id = next_step_id_.fetch_add(1);
     step.rendezvous = &rendezvous;
     step.call_frame = &frame;
+    step.op_stats = options_.op_stats;
 
     std::mutex mu;
     std::condition_variable cv;

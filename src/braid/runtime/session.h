@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "braid/graph/graph.h"
 #include "braid/graph/scope.h"
+#include "braid/kernels/op_stats.h"
 #include "braid/tensor/tensor.h"
 
 namespace tensorflow {
@@ -35,6 +36,9 @@ struct SessionOptions {
   // (graph/fuse_ops.h), as TensorFlow's grappler does; false runs every op as
   // built (for comparisons).
   bool fuse_ops = true;
+  // When set, every kernel this session runs is timed into it (profiling;
+  // kernels/op_stats.h). Not owned; must outlive the session's runs.
+  OpStats* op_stats = nullptr;
 };
 
 class Session {

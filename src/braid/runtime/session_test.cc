@@ -2,10 +2,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <thread>
 
+#include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "braid/base/thread_pool.h"
 #include "braid/graph/op_def.h"
@@ -100,6 +101,26 @@ TEST(SessionTest, FeedsPlaceholderThroughAddN) {
   EXPECT_TRUE(TensorsEqual(out[0], Tensor::FromVector<float>({3, 6, 9, 12}, {2, 2})));
 }
 
+TEST(SessionTest, OpStatsTimesEveryKernelItRunsByOpAndFirstInputShape) {
+  Scope root = Scope::NewRootScope();
+  Output x = ops::Placeholder(root, DType::kFloat, TensorShape{-1, 2});
+  Output y = ops::AddN(root, {x, x, ops::Identity(root, x)});
+  OpStats stats;
+  SessionOptions options;
+  options.op_stats = &stats;
+  ClientSession session(root, options);
+  std::vector<Tensor> out;
+  const Tensor two_rows = Tensor::FromVector<float>({1, 2, 3, 4}, {2, 2});
+  ASSERT_TRUE(session.Run({{x, two_rows}}, {y}, &out).ok());
+  ASSERT_TRUE(session.Run({{x, two_rows}}, {y}, &out).ok());
+  ASSERT_TRUE(session.Run({{x, Tensor::FromVector<float>({1, 2}, {1, 2})}}, {y}, &out).ok());
+  std::map<std::pair<std::string, std::string>, int64_t> calls;
+  for (const OpStats::Row& r : stats.Rows()) calls[{r.op, r.first_input_shape}] = r.calls;
+  EXPECT_EQ((calls[{"AddN", "[2,2]"}]), 2);
+  EXPECT_EQ((calls[{"AddN", "[1,2]"}]), 1);
+  EXPECT_EQ((calls[{"Identity", "[2,2]"}]), 2);
+}
+
 TEST(SessionTest, RejectsFeedOfWrongDtypeAndShape) {
   Scope root = Scope::NewRootScope();
   Output x = ops::Placeholder(root.WithOpName("x"), DType::kFloat, TensorShape{-1, 2});
@@ -163,9 +184,9 @@ TEST(SessionTest, KernelErrorNamesTheNode) {
   Output s = ops::AddN(root.WithOpName("sum"), {x, y});
   ClientSession session(root);
   std::vector<Tensor> out;
-  absl::Status st = session.Run({{x, Tensor::FromVector<float>({1, 2})},
-                                 {y, Tensor::FromVector<float>({1, 2, 3})}},
-                                {s}, &out);
+  absl::Status st = session.Run(
+      {{x, Tensor::FromVector<float>({1, 2})}, {y, Tensor::FromVector<float>({1, 2, 3})}}, {s},
+      &out);
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(st.message()), HasSubstr("node 'sum' (AddN)"));
 }
