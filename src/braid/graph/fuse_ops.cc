@@ -86,16 +86,72 @@ std::optional<Fusion> PoolReluGradAt(const Node& pool_grad) {
   return f;
 }
 
+// A plain MaxPoolGrad, as a fusion of one part, for WithPoolWorkspace.
+std::optional<Fusion> PoolGradAt(const Node& pool_grad) {
+  if (pool_grad.op() != "MaxPoolGrad" || pool_grad.output_dtype(0) != DType::kFloat) {
+    return std::nullopt;
+  }
+  Fusion f;
+  f.parts = {&pool_grad};
+  f.op = pool_grad.op();
+  f.inputs = pool_grad.inputs();
+  f.attrs = pool_grad.attrs();
+  return f;
+}
+
+// The MaxPool whose gradient `f` (MaxPoolGrad or _FusedMaxPoolGradReluGrad)
+// is: the node making its orig_output from its orig_input, with the same
+// window, in NHWC on the same CPU device; nullptr otherwise.
+const Node* PooledBy(const Fusion& f) {
+  const Node& grad = *f.parts.front();
+  const Output& pooled = f.inputs[1];
+  const Node* pool = pooled.node;
+  if (pooled.index != 0 || pool->op() != "MaxPool" || !(pool->input(0) == f.inputs[0]) ||
+      !SameCpuDevice(*pool, grad) ||
+      GetAttrOr<std::string>(pool->attrs(), "data_format", "NHWC") != "NHWC") {
+    return nullptr;
+  }
+  for (const char* attr : {"ksize", "strides", "padding", "explicit_paddings", "data_format"}) {
+    auto a = pool->attrs().find(attr), b = grad.attrs().find(attr);
+    const bool in_a = a != pool->attrs().end(), in_b = b != grad.attrs().end();
+    if (in_a != in_b ||
+        (in_a && AttrValueDebugString(a->second) != AttrValueDebugString(b->second))) {
+      return nullptr;
+    }
+  }
+  return pool;
+}
+
+// Turns a max-pooling gradient into _MaxPoolGradWithWorkspace, reading the
+// workspace of its MaxPool (which becomes _MaxPoolWithWorkspace), when
+// PooledBy finds that MaxPool; returns it, or nullptr.
+const Node* WithPoolWorkspace(Fusion* f) {
+  if (f->op != "MaxPoolGrad" && f->op != "_FusedMaxPoolGradReluGrad") return nullptr;
+  const Node* pool = PooledBy(*f);
+  if (pool == nullptr) return nullptr;
+  f->attrs["relu_grad"] = f->op == "_FusedMaxPoolGradReluGrad";
+  f->op = "_MaxPoolGradWithWorkspace";
+  f->inputs.push_back(Output(const_cast<Node*>(pool), 1));
+  return pool;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Graph>> FuseOps(const Graph& graph) {
   // Fusions by their tail; the other parts are left out of the copy.
   absl::flat_hash_map<const Node*, Fusion> fusion_of_tail;
   std::vector<bool> absorbed(graph.num_nodes(), false);
+  std::vector<bool> writes_workspace(graph.num_nodes(), false);  // MaxPools
   for (Node* n : graph.nodes()) {
     std::optional<Fusion> f = BiasChainAt(*n);
     if (!f) f = PoolReluGradAt(*n);
+    if (!f) f = PoolGradAt(*n);
     if (!f) continue;
+    if (const Node* pool = WithPoolWorkspace(&*f)) {
+      writes_workspace[pool->id()] = true;
+    } else if (f->parts.size() == 1) {
+      continue;  // a MaxPoolGrad left as it is
+    }
     for (size_t i = 0; i + 1 < f->parts.size(); ++i) absorbed[f->parts[i]->id()] = true;
     const Node* tail = &f->tail();
     fusion_of_tail.emplace(tail, std::move(*f));
@@ -128,6 +184,7 @@ absl::StatusOr<std::unique_ptr<Graph>> FuseOps(const Graph& graph) {
     NodeSpec spec;
     if (f == fusion_of_tail.end()) {
       spec = CopyNodeSpec(*n, mapped(n->inputs()), std::move(controls));
+      if (writes_workspace[n->id()]) spec.op = "_MaxPoolWithWorkspace";
     } else {
       spec.name = n->name();
       spec.op = f->second.op;

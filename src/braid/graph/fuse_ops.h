@@ -7,9 +7,15 @@
 //   MaxPoolGrad(x, y, g) -> ReluGrad(., x)
 //                                 becomes   _FusedMaxPoolGradReluGrad(x, y, g)
 //
-// The bias and the ReLU are then applied as the product is written, and the
+// and a max-pooling gradient whose y is MaxPool(x) (same window) becomes
+// _MaxPoolGradWithWorkspace(x, y, g, ws), with relu_grad = true in place of
+// _FusedMaxPoolGradReluGrad, where ws is the second output of the MaxPool,
+// now _MaxPoolWithWorkspace: oneDNN's record of each window's maximum.
+//
+// The bias and the ReLU are then applied as the product is written, the
 // backward pass of Relu -> MaxPool drops the gradients of non-positive
-// maxima as it routes them: each saves a pass over a layer's activations.
+// maxima as it routes them, and routes them by the workspace without reading
+// x again: each saves a pass over a layer's activations.
 //
 // A chain is fused only when nothing else can see its inner tensors: each
 // inner output has exactly one consumer (the next op of the chain) and no

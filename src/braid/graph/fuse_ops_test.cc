@@ -180,7 +180,7 @@ TEST(FuseOpsTest, TrainingGraphsFuseBecauseReluGradReadsTheReluOutput) {
   EXPECT_EQ(root.graph()->FindNode("conv")->op(), "Conv2D");
 }
 
-TEST(FuseOpsTest, MaxPoolGradThenReluGradOfItsInputBecomesOneNode) {
+TEST(FuseOpsTest, TheReluMaxPoolGradientRoutesByTheWorkspaceOfItsMaxPool) {
   Scope root = Scope::NewRootScope();
   ConvLayer l = BuildConvLayer(root);
   Output pool = ops::MaxPool(root.WithOpName("pool"), l.relu, {1, 2, 2, 1}, {1, 2, 2, 1}, "SAME");
@@ -188,7 +188,8 @@ TEST(FuseOpsTest, MaxPoolGradThenReluGradOfItsInputBecomesOneNode) {
   std::vector<Output> grads;
   absl::Status s = AddGradients(root, {loss}, {l.w}, {}, &grads);
   ASSERT_TRUE(s.ok()) << s;
-  // A ReluGrad that reads another tensor than the pooling's input stays apart.
+  // A ReluGrad that reads another tensor than the pooling's input stays apart;
+  // the MaxPoolGrad before it still routes by the workspace.
   Output g = ops::Placeholder(root.WithOpName("g"), DType::kFloat, {2, 3, 3, 4});
   Output other = ops::MaxPoolGrad(root.WithOpName("other_pool_grad"), l.relu, pool, g, {1, 2, 2, 1},
                                   {1, 2, 2, 1}, "SAME");
@@ -199,20 +200,49 @@ TEST(FuseOpsTest, MaxPoolGradThenReluGradOfItsInputBecomesOneNode) {
 
   absl::StatusOr<std::unique_ptr<Graph>> fused = FuseOps(*root.graph());
   ASSERT_TRUE(fused.ok()) << fused.status();
-  int fused_grads = 0;
+  EXPECT_EQ((*fused)->FindNode("pool")->op(), "_MaxPoolWithWorkspace");
+  int with_relu = 0, without_relu = 0;
   for (Node* n : (*fused)->nodes()) {
-    if (n->op() == "MaxPoolGrad") {
+    EXPECT_NE(n->op(), "MaxPoolGrad");
+    EXPECT_NE(n->op(), "_FusedMaxPoolGradReluGrad");
+    if (n->op() != "_MaxPoolGradWithWorkspace") continue;
+    EXPECT_THAT(InputNames(*n)[0], "relu:0");
+    EXPECT_THAT(InputNames(*n)[1], "pool:0");
+    EXPECT_THAT(InputNames(*n)[3], "pool:1");
+    EXPECT_EQ(n->attr<std::string>("padding"), "SAME");
+    if (n->attr<bool>("relu_grad")) {
+      ++with_relu;
+    } else {
+      ++without_relu;
       EXPECT_EQ(n->name(), "other_pool_grad");
     }
-    if (n->op() != "_FusedMaxPoolGradReluGrad") continue;
-    ++fused_grads;
-    EXPECT_EQ(n->input(0).name(), "relu:0");
-    EXPECT_EQ(n->input(1).name(), "pool:0");
-    EXPECT_EQ(n->attr<std::string>("padding"), "SAME");
   }
-  EXPECT_EQ(fused_grads, 1);
-  EXPECT_EQ((*fused)->FindNode("other_pool_grad")->op(), "MaxPoolGrad");
+  EXPECT_EQ(with_relu, 1);
+  EXPECT_EQ(without_relu, 1);
   EXPECT_EQ((*fused)->FindNode("other_relu_grad")->op(), "ReluGrad");
+}
+
+TEST(FuseOpsTest, AMaxPoolGradNotOfItsOwnMaxPoolKeepsSearchingTheInput) {
+  Scope root = Scope::NewRootScope();
+  ConvLayer l = BuildConvLayer(root);
+  Output pool = ops::MaxPool(root.WithOpName("pool"), l.relu, {1, 2, 2, 1}, {1, 2, 2, 1}, "SAME");
+  Output g = ops::Placeholder(root.WithOpName("g"), DType::kFloat, {2, 3, 3, 4});
+  Output y = ops::Placeholder(root.WithOpName("y"), DType::kFloat, {2, 3, 3, 4});
+  // Its orig_output is fed, not pooled; another window; another input.
+  ops::MaxPoolGrad(root.WithOpName("fed_output"), l.relu, y, g, {1, 2, 2, 1}, {1, 2, 2, 1}, "SAME");
+  ops::MaxPoolGrad(root.WithOpName("other_window"), l.relu, pool, g, {1, 3, 3, 1}, {1, 2, 2, 1},
+                   "SAME");
+  ops::MaxPoolGrad(root.WithOpName("other_input"), l.biased, pool, g, {1, 2, 2, 1}, {1, 2, 2, 1},
+                   "SAME");
+  ASSERT_TRUE(root.ok()) << root.status();
+  PlaceAllOn(root.graph(), kCpu0);
+
+  absl::StatusOr<std::unique_ptr<Graph>> fused = FuseOps(*root.graph());
+  ASSERT_TRUE(fused.ok()) << fused.status();
+  EXPECT_EQ((*fused)->FindNode("pool")->op(), "MaxPool");
+  for (const char* name : {"fed_output", "other_window", "other_input"}) {
+    EXPECT_EQ((*fused)->FindNode(name)->op(), "MaxPoolGrad") << name;
+  }
 }
 
 TEST(FuseOpsTest, UnsupportedFusionsAreRejectedByName) {

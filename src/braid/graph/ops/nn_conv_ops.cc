@@ -298,6 +298,29 @@ BRAID_REGISTER_OP(PoolOp("_FusedMaxPoolGradReluGrad",
                          {"orig_input: T", "orig_output: T", "grad: T"}, true)
                       .SetShapeFn([](InferenceContext& c) { return MaxPoolGradShapes(c, true); }));
 
+// A training graph's MaxPool and its gradient, as FuseOps (graph/fuse_ops.h)
+// rewrites them: the forward pass also writes where each window's maximum is
+// (oneDNN's workspace, opaque bytes), and the gradient routes by it instead of
+// searching the input again, which it then need not read (the largest tensor
+// of a CNN's first layer). With relu_grad the gradient also applies the
+// ReluGrad of the pooled Relu, as _FusedMaxPoolGradReluGrad does. Internal:
+// no gradients.
+BRAID_REGISTER_OP(PoolOp("_MaxPoolWithWorkspace", {"input: T"}, true)
+                      .Output("workspace: uint8")
+                      .SetShapeFn([](InferenceContext& c) {
+                        RETURN_IF_ERROR(PoolShape(c));
+                        c.set_output(1, TensorShape{TensorShape::kUnknownDim});
+                        return absl::OkStatus();
+                      }));
+
+BRAID_REGISTER_OP(PoolOp("_MaxPoolGradWithWorkspace",
+                         {"orig_input: T", "orig_output: T", "grad: T", "workspace: uint8"}, true)
+                      .Attr("relu_grad", false)
+                      .SetShapeFn([](InferenceContext& c) {
+                        RETURN_IF_ERROR(RequireRank(c, 3, 1));
+                        return MaxPoolGradShapes(c, true);
+                      }));
+
 BRAID_REGISTER_OP(PoolOp("MaxPoolGradGrad", {"orig_input: T", "orig_output: T", "grad: T"}, true)
                       .SetShapeFn([](InferenceContext& c) { return MaxPoolGradShapes(c, false); })
                       .SetGradient([](const Scope& s, const Node& n, const std::vector<Output>& dy,

@@ -95,6 +95,45 @@ TEST(FusedKernelsTest, ReluMaxPoolBackwardMatchesTheChainForTilingAndOverlapping
   }
 }
 
+TEST(FusedKernelsTest, MaxPoolBackwardByWorkspaceMatchesTheSearchForTilingOverlapAndNoWindow) {
+  struct Pool {
+    std::vector<int64_t> ksize, strides;
+    const char* padding;
+  };
+  // The last window is larger than the 8x8 input: VALID pools nothing.
+  for (const Pool& p :
+       {Pool{{1, 2, 2, 1}, {1, 2, 2, 1}, "VALID"}, Pool{{1, 3, 3, 1}, {1, 2, 2, 1}, "SAME"},
+        Pool{{1, 9, 9, 1}, {1, 1, 1, 1}, "VALID"}}) {
+    SCOPED_TRACE(absl::StrCat("ksize ", p.ksize[1], " padding ", p.padding));
+    Scope root = Scope::NewRootScope();
+    Output x = ops::Const(root, Random({2, 8, 8, 3}, 30));
+    Output pool = ops::MaxPool(root, ops::Mul(root, x, x), p.ksize, p.strides, p.padding);
+    ExpectSameResults(root, LossAndGradients(root, pool, {x}, 31));
+  }
+}
+
+TEST(FusedKernelsTest, AWorkspaceOfAnotherPoolingFailsNamingIt) {
+  Scope root = Scope::NewRootScope();
+  Output x = ops::Const(root, Random({1, 4, 4, 2}, 32));
+  Output g = ops::Const(root, Random({1, 2, 2, 2}, 33));
+  NodeSpec spec;
+  spec.name = "pool_grad";
+  spec.op = "_MaxPoolGradWithWorkspace";
+  spec.inputs = {x, ops::MaxPool(root, x, {1, 2, 2, 1}, {1, 2, 2, 1}, "VALID"), g,
+                 ops::Const(root, Tensor::FromVector<uint8_t>({1, 2, 3}))};
+  spec.attrs = {{"ksize", std::vector<int64_t>{1, 2, 2, 1}},
+                {"strides", std::vector<int64_t>{1, 2, 2, 1}},
+                {"padding", std::string("VALID")}};
+  absl::StatusOr<Node*> node = root.graph()->AddNode(spec);
+  ASSERT_TRUE(node.ok()) << node.status();
+  ClientSession session(root);
+  std::vector<Tensor> out;
+  absl::Status s = session.Run({Output(*node, 0)}, &out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("workspace has 3 bytes"));
+  EXPECT_THAT(s.message(), HasSubstr("pool_grad"));
+}
+
 TEST(FusedKernelsTest, ConvBiasWithoutReluMatchesTheChain) {
   Scope root = Scope::NewRootScope();
   Output x = ops::Const(root, Random({2, 7, 6, 3}, 5));

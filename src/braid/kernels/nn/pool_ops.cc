@@ -1,6 +1,7 @@
 // MaxPool, AvgPool and their gradients through oneDNN pooling primitives over
 // NHWC tensors in place; MaxPoolGrad and MaxPoolGradGrad are plain loops over
-// the windows (below). AvgPool excludes
+// the windows (below), and the training graph's pair _MaxPoolWithWorkspace /
+// _MaxPoolGradWithWorkspace is oneDNN's forward and backward passes. AvgPool excludes
 // padding from each average, which is TensorFlow's SAME semantics.
 #include <algorithm>
 #include <limits>
@@ -218,6 +219,116 @@ class MaxPoolGradOp : public PoolKernel {
   const bool relu_grad_;
 };
 
+// A max-pooling primitive with the workspace it writes (forward) or reads
+// (backward): where each window's maximum is, in oneDNN's own format.
+struct PoolWithWorkspace {
+  DnnlPrimitive primitive;
+  memory::desc workspace;
+};
+
+// _MaxPoolWithWorkspace: MaxPool that also outputs the workspace, as bytes,
+// for _MaxPoolGradWithWorkspace (FuseOps pairs them in training graphs).
+class MaxPoolWithWorkspaceOp : public PoolKernel {
+ public:
+  using PoolKernel::PoolKernel;
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& input = ctx->input(0);
+    absl::StatusOr<PoolGeometry> g = Geometry(input.shape());
+    OP_REQUIRES_OK(ctx, g.status());
+    Tensor* out = ctx->allocate_output(0, g->output_shape());
+    if (out->NumElements() == 0) {  // no windows, nothing to record
+      ctx->allocate_output(1, TensorShape{0});
+      return;
+    }
+    dnnl::engine& engine = ctx->device()->dnnl_engine();
+    auto entry = cache_.Get(g->key(), [&] {
+      auto pd =
+          ForwardPd(*g, dnnl::prop_kind::forward_training, dnnl::algorithm::pooling_max, engine);
+      return PoolWithWorkspace{MakePrimitive<dnnl::pooling_forward>(pd), pd.workspace_desc()};
+    });
+    OP_REQUIRES_OK(ctx, entry.status());
+    Tensor* workspace =
+        ctx->allocate_output(1, TensorShape{static_cast<int64_t>((*entry)->workspace.get_size())});
+    OP_REQUIRES_OK(ctx,
+                   Execute(engine, (*entry)->primitive,
+                           {{DNNL_ARG_SRC, Wrap(g->src(), engine, input)},
+                            {DNNL_ARG_DST, Wrap(g->dst(), engine, *out)},
+                            {DNNL_ARG_WORKSPACE, Wrap((*entry)->workspace, engine, *workspace)}}));
+  }
+
+ private:
+  PrimitiveCache<PoolWithWorkspace> cache_;
+};
+
+// _MaxPoolGradWithWorkspace(orig_input, orig_output, grad, workspace): the
+// MaxPoolGrad of a _MaxPoolWithWorkspace, routed by its workspace; orig_input
+// gives only the shape. With relu_grad, gradients of non-positive maxima are
+// dropped first (the pooled Relu's gradient, as in _FusedMaxPoolGradReluGrad).
+class MaxPoolGradWithWorkspaceOp : public PoolKernel {
+ public:
+  explicit MaxPoolGradWithWorkspaceOp(OpKernelConstruction* ctx)
+      : PoolKernel(ctx), relu_grad_(GetAttrOr<bool>(ctx->node().attrs(), "relu_grad", false)) {}
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& orig_input = ctx->input(0);
+    const Tensor& orig_output = ctx->input(1);
+    const Tensor& grad = ctx->input(2);
+    const Tensor& workspace = ctx->input(3);
+    absl::StatusOr<PoolGeometry> g = Geometry(orig_input.shape());
+    OP_REQUIRES_OK(ctx, g.status());
+    OP_REQUIRES_OK(ctx, CheckPooledShape(orig_output, "orig_output", *g));
+    OP_REQUIRES_OK(ctx, CheckPooledShape(grad, "grad", *g));
+    Tensor* out = ctx->allocate_output(0, orig_input.shape());
+    if (out->NumElements() == 0) return;
+    if (grad.NumElements() == 0) {  // no windows: nothing routed anywhere
+      std::fill_n(out->data<float>(), out->NumElements(), 0.f);
+      return;
+    }
+    dnnl::engine& engine = ctx->device()->dnnl_engine();
+    auto entry = cache_.Get(g->key(), [&] {
+      const auto alg = dnnl::algorithm::pooling_max;
+      auto fwd = ForwardPd(*g, dnnl::prop_kind::forward_training, alg, engine);
+      return PoolWithWorkspace{
+          MakePrimitive<dnnl::pooling_backward>(BackwardPd(*g, alg, engine, fwd)),
+          fwd.workspace_desc()};
+    });
+    OP_REQUIRES_OK(ctx, entry.status());
+    const size_t want = (*entry)->workspace.get_size();
+    OP_REQUIRES(ctx, static_cast<size_t>(workspace.NumElements()) == want,
+                absl::InvalidArgumentError(
+                    absl::StrCat("workspace has ", workspace.NumElements(), " bytes but pooling ",
+                                 g->input_shape().DebugString(), " needs ", want,
+                                 " (it must come from the _MaxPoolWithWorkspace of orig_input)")));
+    const Tensor* routed = &grad;
+    Tensor masked;
+    if (relu_grad_) {
+      masked = Tensor(DType::kFloat, grad.shape());
+      ForEachRange(grad.NumElements(), [&](int64_t begin, int64_t end) BRAID_VECTOR_BODY {
+        // Restrict-qualified here, in the vectorized clone, and both loaded
+        // unconditionally: otherwise the loop compiles to scalar branches.
+        const float* __restrict y = orig_output.data<float>();
+        const float* __restrict gv = grad.data<float>();
+        float* __restrict m = masked.data<float>();
+#pragma omp simd
+        for (int64_t i = begin; i < end; ++i) {
+          const float g = gv[i];
+          m[i] = y[i] > 0.f ? g : 0.f;
+        }
+      });
+      routed = &masked;
+    }
+    OP_REQUIRES_OK(ctx, Execute(engine, (*entry)->primitive,
+                                {{DNNL_ARG_DIFF_DST, Wrap(g->dst(), engine, *routed)},
+                                 {DNNL_ARG_WORKSPACE, Wrap((*entry)->workspace, engine, workspace)},
+                                 {DNNL_ARG_DIFF_SRC, Wrap(g->src(), engine, *out)}}));
+  }
+
+ private:
+  const bool relu_grad_;
+  PrimitiveCache<PoolWithWorkspace> cache_;
+};
+
 // Picks, for each pooling window, grad's element at the window's (first)
 // maximum of orig_input. oneDNN has no gather-by-argmax, and this op only
 // appears in second-order gradients, so it is a plain loop over the windows
@@ -319,6 +430,10 @@ BRAID_REGISTER_KERNEL(KernelDefBuilder("AvgPool").TypeConstraint<float>("T"), Av
 BRAID_REGISTER_KERNEL(KernelDefBuilder("MaxPoolGrad").TypeConstraint<float>("T"), MaxPoolGradOp);
 BRAID_REGISTER_KERNEL(KernelDefBuilder("_FusedMaxPoolGradReluGrad").TypeConstraint<float>("T"),
                       MaxPoolGradOp);
+BRAID_REGISTER_KERNEL(KernelDefBuilder("_MaxPoolWithWorkspace").TypeConstraint<float>("T"),
+                      MaxPoolWithWorkspaceOp);
+BRAID_REGISTER_KERNEL(KernelDefBuilder("_MaxPoolGradWithWorkspace").TypeConstraint<float>("T"),
+                      MaxPoolGradWithWorkspaceOp);
 BRAID_REGISTER_KERNEL(KernelDefBuilder("MaxPoolGradGrad").TypeConstraint<float>("T"),
                       MaxPoolGradGradOp);
 BRAID_REGISTER_KERNEL(KernelDefBuilder("AvgPoolGrad").TypeConstraint<float>("T"), AvgPoolGradOp);
