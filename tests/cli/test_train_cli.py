@@ -110,8 +110,14 @@ def test_mlp_reaches_088_after_5_epochs(tmp_path):
     r = run("train", "--model", "mlp", "--epochs", "5", "--metrics_json", str(metrics))
     assert r.returncode == 0, r.stderr
     m = json.loads(metrics.read_text())
-    for key in ["test_accuracy", "test_loss", "examples_per_second", "steps", "wall_time_seconds"]:
+    for key in ["test_accuracy", "test_loss", "examples_per_second", "steps", "wall_time_seconds",
+                "evaluation_seconds"]:
         assert key in m
+    # Five evaluations of the test set took some of the wall time; the
+    # training examples/s leave them out.
+    assert 0 < m["evaluation_seconds"] < m["wall_time_seconds"]
+    training_seconds = m["wall_time_seconds"] - m["evaluation_seconds"]
+    assert m["examples_per_second"] == pytest.approx(m["train_examples"] / training_seconds)
     print("mlp 5 epochs:", m)
     assert m["test_accuracy"] >= 0.88
 

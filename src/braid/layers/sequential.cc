@@ -231,6 +231,7 @@ absl::Status Sequential::Fit(data::DatasetPtr train, const FitOptions& options) 
 
 absl::StatusOr<Metrics> Sequential::Evaluate(data::DatasetPtr batches) {
   if (batches == nullptr) return absl::InvalidArgumentError("Evaluate needs a dataset");
+  const auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(std::unique_ptr<data::Iterator> it, batches->MakeIterator());
   Metrics m;
   double loss_sum = 0, correct = 0;
@@ -252,6 +253,7 @@ absl::StatusOr<Metrics> Sequential::Evaluate(data::DatasetPtr batches) {
     m.loss = loss_sum / static_cast<double>(m.examples);
     m.accuracy = correct / static_cast<double>(m.examples);
   }
+  m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return m;
 }
 

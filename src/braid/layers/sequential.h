@@ -48,6 +48,7 @@ struct Metrics {
   double loss = 0;
   double accuracy = 0;
   int64_t examples = 0;
+  double seconds = 0;  // how long the evaluation took
 };
 
 // What Fit reports after each step and epoch.
