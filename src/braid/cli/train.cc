@@ -475,7 +475,8 @@ absl::Status RunTrain(const TrainFlags& f) {
                             {"train_examples", examples},
                             {"wall_time_seconds", wall},
                             {"evaluation_seconds", eval_seconds},
-                            {"examples_per_second", train_seconds > 0 ? examples / train_seconds : 0.0}};
+                            {"examples_per_second",
+                             train_seconds > 0 ? examples / train_seconds : 0.0}};
   ASSIGN_OR_RETURN(int64_t final_step, model->GlobalStep());
   metrics["global_step"] = final_step;
   if (sync && chief) {
