@@ -13,7 +13,6 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "braid/graph/graph.h"
-#include "braid/kernels/op_stats.h"
 #include "braid/kernels/rendezvous.h"
 #include "braid/kernels/resource_mgr.h"
 #include "braid/tensor/tensor.h"
@@ -23,6 +22,8 @@ struct engine;
 }
 
 namespace braid {
+
+class OpStats;  // kernels/op_stats.h; only the executor records into it
 
 // What a kernel knows of the device it runs on.
 class DeviceBase {

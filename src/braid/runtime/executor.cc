@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "braid/base/status_macros.h"
+#include "braid/kernels/op_stats.h"
 #include "braid/runtime/device.h"
 
 namespace braid {
