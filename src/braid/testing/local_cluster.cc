@@ -5,14 +5,71 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "braid/base/free_ports.h"
 #include "gtest/gtest.h"
 
 namespace braid::distributed {
+namespace {
+
+// How often a cluster may start again on new ports after one of its tasks
+// could not bind its own.
+constexpr int kStartAttempts = 5;
+// A server listens within a second or two; a sanitizer build is slower.
+constexpr auto kListenDeadline = std::chrono::seconds(60);
+
+// The inodes of the sockets listening on `port`, from /proc/net/tcp and
+// tcp6, whose rows read "sl local_address(hex ip:hex port) rem_address st
+// ... inode", st 0A being LISTEN.
+std::set<std::string> ListeningSocketInodes(int port) {
+  std::set<std::string> inodes;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // the header
+    while (std::getline(in, line)) {
+      std::istringstream row(line);
+      std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
+      row >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >>
+          timeout >> inode;
+      int local_port = 0;
+      if (state == "0A" && absl::SimpleHexAtoi(local.substr(local.rfind(':') + 1), &local_port) &&
+          local_port == port) {
+        inodes.insert(inode);
+      }
+    }
+  }
+  return inodes;
+}
+
+// Whether process `pid` holds a socket listening on `port`: a port that
+// listens may belong to another process.
+bool ProcessListensOn(pid_t pid, int port) {
+  std::set<std::string> inodes = ListeningSocketInodes(port);
+  if (inodes.empty()) return false;
+  std::error_code error;
+  for (const auto& fd : std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/fd"),
+                                                            error)) {
+    std::string target = std::filesystem::read_symlink(fd.path(), error).string();
+    // "socket:[INODE]"
+    if (target.starts_with("socket:[") &&
+        inodes.contains(target.substr(8, target.size() - 9))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
 
 std::string LocalCluster::BraidBinary() {
   if (const char* env = std::getenv("BRAID_BINARY")) return env;
@@ -25,33 +82,60 @@ LocalCluster::LocalCluster(const std::map<std::string, int>& jobs,
                            const std::vector<std::pair<std::string, int>>& not_started) {
   int total = 0;
   for (const auto& [job, n] : jobs) total += n;
-  absl::StatusOr<std::vector<int>> free = FreePorts("127.0.0.1", total);
-  EXPECT_TRUE(free.ok()) << free.status();
-  std::vector<int> ports = free.value_or(std::vector<int>(total, 0));
-  std::map<std::string, std::vector<std::string>> addresses;
-  int next = 0;
-  for (const auto& [job, n] : jobs)
-    for (int i = 0; i < n; ++i) addresses[job].push_back(absl::StrCat("localhost:", ports[next++]));
-  absl::StatusOr<ClusterSpec> spec = ClusterSpec::Create(addresses);
-  EXPECT_TRUE(spec.ok()) << spec.status();
-  spec_ = *spec;
-  for (const auto& [job, n] : jobs) {
-    for (int i = 0; i < n; ++i) {
-      bool down = false;
-      for (const auto& t : not_started) down |= t.first == job && t.second == i;
-      if (!down) Start(job, i);
+  for (int attempt = 1; attempt <= kStartAttempts; ++attempt) {
+    absl::StatusOr<std::vector<int>> free = FreePorts("127.0.0.1", total);
+    if (!free.ok()) {
+      ADD_FAILURE() << free.status();
+      return;
     }
+    std::map<std::string, std::vector<std::string>> addresses;
+    int next = 0;
+    for (const auto& [job, n] : jobs) {
+      for (int i = 0; i < n; ++i) {
+        addresses[job].push_back(absl::StrCat("localhost:", (*free)[next++]));
+      }
+    }
+    absl::StatusOr<ClusterSpec> spec = ClusterSpec::Create(addresses);
+    if (!spec.ok()) {
+      ADD_FAILURE() << spec.status();
+      return;
+    }
+    spec_ = *spec;
+    for (const auto& [job, n] : jobs) {
+      for (int i = 0; i < n; ++i) {
+        bool down = false;
+        for (const auto& t : not_started) down |= t.first == job && t.second == i;
+        if (!down) Spawn(job, i);
+      }
+    }
+    std::vector<std::pair<std::string, int>> started;
+    for (const auto& [task, pid] : pids_) started.push_back(task);
+    bool all_listen = true;
+    for (const auto& [job, i] : started) all_listen = all_listen && AwaitListening(job, i);
+    if (all_listen) return;
+    KillAll();
   }
+  ADD_FAILURE() << "no cluster of " << total << " tasks could listen on free ports in "
+                << kStartAttempts << " attempts";
 }
 
-LocalCluster::~LocalCluster() {
+LocalCluster::~LocalCluster() { KillAll(); }
+
+void LocalCluster::KillAll() {
   for (const auto& [task, pid] : pids_) {
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
   }
+  pids_.clear();
 }
 
 void LocalCluster::Start(const std::string& job, int index) {
+  Spawn(job, index);
+  EXPECT_TRUE(AwaitListening(job, index))
+      << "task /job:" << job << "/task:" << index << " did not listen on its port";
+}
+
+void LocalCluster::Spawn(const std::string& job, int index) {
   std::string binary = BraidBinary();
   std::string cluster = spec_.ToJson();
   std::string task = std::to_string(index);
@@ -69,6 +153,25 @@ void LocalCluster::Start(const std::string& job, int index) {
   }
   ASSERT_GT(pid, 0);
   pids_[{job, index}] = pid;
+}
+
+bool LocalCluster::AwaitListening(const std::string& job, int index) {
+  const pid_t pid = pids_.at({job, index});
+  absl::StatusOr<std::string> address = spec_.TaskAddress(job, index);
+  int port = 0;
+  if (!address.ok() || !absl::SimpleAtoi(address->substr(address->rfind(':') + 1), &port)) {
+    return false;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + kListenDeadline;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ProcessListensOn(pid, port)) return true;
+    if (waitpid(pid, nullptr, WNOHANG) == pid) {  // it exited, e.g. "port in use"
+      pids_.erase({job, index});
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
 }
 
 void LocalCluster::Kill(const std::string& job, int index) {
