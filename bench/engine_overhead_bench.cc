@@ -15,9 +15,9 @@
 // On a VM whose speed drifts from one second to the next, compare medians of
 // interleaved repetitions instead: back-to-back runs of one side then the
 // other differ by ±5% on their own.
-//   build/bench/engine_overhead_bench --threads=2 --benchmark_min_time=0.3 \
-//     --benchmark_repetitions=12 --benchmark_enable_random_interleaving=true \
-//     --benchmark_report_aggregates_only=true
+//   build/bench/engine_overhead_bench --threads=2 --benchmark_min_time=0.3
+//     --benchmark_repetitions=12 --benchmark_enable_random_interleaving=true
+//     --benchmark_report_aggregates_only=true   (one command line)
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
