@@ -56,15 +56,18 @@ std::set<std::string> ListeningSocketInodes(int port) {
 bool ProcessListensOn(pid_t pid, int port) {
   std::set<std::string> inodes = ListeningSocketInodes(port);
   if (inodes.empty()) return false;
+  // Error codes, not exceptions: the process may exit, and its files close,
+  // while they are listed.
   std::error_code error;
-  for (const auto& fd : std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/fd"),
-                                                            error)) {
-    std::string target = std::filesystem::read_symlink(fd.path(), error).string();
+  for (std::filesystem::directory_iterator fd(absl::StrCat("/proc/", pid, "/fd"), error), end;
+       !error && fd != end; fd.increment(error)) {
+    std::string target = std::filesystem::read_symlink(fd->path(), error).string();
     // "socket:[INODE]"
     if (target.starts_with("socket:[") &&
         inodes.contains(target.substr(8, target.size() - 9))) {
       return true;
     }
+    error.clear();
   }
   return false;
 }
