@@ -32,6 +32,10 @@ class StepRendezvous : public Rendezvous, public std::enable_shared_from_this<St
   }
   // No value waits to be taken and no local receiver waits.
   bool Idle() { return local_.Idle(); }
+  bool Aborted() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return !abort_status_.ok();
+  }
 
  private:
   const int64_t step_id_;

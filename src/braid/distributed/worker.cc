@@ -135,7 +135,10 @@ std::shared_ptr<StepRendezvous> Worker::FindOrCreateStep(int64_t step_id, int ad
 void Worker::MaybeEndStep(int64_t step_id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = steps_.find(step_id);
-  if (it != steps_.end() && it->second.running_graphs == 0 && it->second.rendezvous->Idle()) {
+  // An aborted step stays, so that what comes late for it fails at once (see
+  // CleanupStep).
+  if (it != steps_.end() && it->second.running_graphs == 0 && it->second.rendezvous->Idle() &&
+      !it->second.rendezvous->Aborted()) {
     steps_.erase(it);
   }
 }
@@ -179,18 +182,25 @@ absl::Status Worker::RunGraph(const rpc::RunGraphRequest& req, rpc::RunGraphResp
 }
 
 absl::Status Worker::CleanupStep(const rpc::CleanupStepRequest& req) {
-  std::shared_ptr<StepRendezvous> rendezvous;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = steps_.find(req.step_id());
-    if (it == steps_.end()) return absl::OkStatus();
-    rendezvous = it->second.rendezvous;
-    steps_.erase(it);
+  const absl::StatusCode code = static_cast<absl::StatusCode>(req.abort_code());
+  if (code == absl::StatusCode::kOk) {  // the step ended
+    std::shared_ptr<StepRendezvous> rendezvous;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = steps_.find(req.step_id());
+      if (it == steps_.end()) return absl::OkStatus();
+      rendezvous = it->second.rendezvous;
+      steps_.erase(it);
+    }
+    rendezvous->StartAbort(absl::CancelledError(absl::StrCat("step ", req.step_id(), " ended")));
+    return absl::OkStatus();
   }
-  absl::StatusCode code = static_cast<absl::StatusCode>(req.abort_code());
-  rendezvous->StartAbort(code == absl::StatusCode::kOk
-                             ? absl::CancelledError(absl::StrCat("step ", req.step_id(), " ended"))
-                             : absl::Status(code, req.abort_message()));
+  // An abort stays in the table, aborted, until the sweep of stale steps: the
+  // abort races this task's own RunGraph and the RecvTensor calls of others
+  // for the step. Dropped, or not yet known here, the step would be created
+  // afresh by whichever comes later, which would then wait for a value that
+  // no partition sends any more, until its deadline.
+  FindOrCreateStep(req.step_id(), 0)->StartAbort(absl::Status(code, req.abort_message()));
   return absl::OkStatus();
 }
 

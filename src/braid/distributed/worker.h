@@ -44,6 +44,9 @@ class Worker {
   absl::Status DeregisterGraph(const rpc::DeregisterGraphRequest& req);
   // Runs one partition for one step and waits for it.
   absl::Status RunGraph(const rpc::RunGraphRequest& req, rpc::RunGraphResponse* resp);
+  // Ends a step here. With an abort code the step stays aborted, even one
+  // this task has not seen yet, until stale steps are swept: whatever comes
+  // late for it (its RunGraph, another task's RecvTensor) fails at once.
   absl::Status CleanupStep(const rpc::CleanupStepRequest& req);
   // Waits for the value a partition of this task sends under `key` in step
   // `step_id`; gives up when `cancelled()` turns true (polled) or at
@@ -67,7 +70,7 @@ class Worker {
 
   // `add_running`: 1 when a partition starts running the step here.
   std::shared_ptr<StepRendezvous> FindOrCreateStep(int64_t step_id, int add_running);
-  // Drops the step once nothing here needs it any more.
+  // Drops the step once nothing here needs it any more (not an aborted one).
   void MaybeEndStep(int64_t step_id);
   absl::StatusOr<std::shared_ptr<Executor>> FindGraph(const std::string& session,
                                                       const std::string& graph);
