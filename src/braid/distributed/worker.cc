@@ -15,6 +15,13 @@ namespace {
 // A master that vanished mid-step leaves its steps behind; they are dropped
 // (and any Recv still waiting fails) after this long without use.
 constexpr absl::Duration kStaleStepAge = absl::Minutes(10);
+// An aborted step is kept for calls that come late for it (see CleanupStep):
+// twice the default operation timeout, since none comes later than its
+// deadline. Shorter than kStaleStepAge, so that a client whose steps keep
+// failing does not pile them up.
+constexpr absl::Duration kAbortedStepAge = absl::Minutes(2);
+// The sweep walks every step; at most once this often.
+constexpr absl::Duration kSweepInterval = absl::Seconds(1);
 
 }  // namespace
 
@@ -112,14 +119,19 @@ std::shared_ptr<StepRendezvous> Worker::FindOrCreateStep(int64_t step_id, int ad
   absl::Time now = absl::Now();
   auto it = steps_.find(step_id);
   if (it == steps_.end()) {
-    // Sweep steps a vanished master left behind.
-    for (auto s = steps_.begin(); s != steps_.end();) {
-      if (now - s->second.last_used > kStaleStepAge && s->second.running_graphs == 0) {
-        s->second.rendezvous->StartAbort(
-            absl::AbortedError(absl::StrCat("step ", s->first, " abandoned on ", task_name_)));
-        steps_.erase(s++);
-      } else {
-        ++s;
+    if (now - last_sweep_ > kSweepInterval) {
+      // Sweep steps a vanished master left behind, and aborted ones.
+      last_sweep_ = now;
+      for (auto s = steps_.begin(); s != steps_.end();) {
+        const absl::Duration age =
+            s->second.rendezvous->Aborted() ? kAbortedStepAge : kStaleStepAge;
+        if (now - s->second.last_used > age && s->second.running_graphs == 0) {
+          s->second.rendezvous->StartAbort(
+              absl::AbortedError(absl::StrCat("step ", s->first, " abandoned on ", task_name_)));
+          steps_.erase(s++);
+        } else {
+          ++s;
+        }
       }
     }
     it = steps_

@@ -45,8 +45,8 @@ class Worker {
   // Runs one partition for one step and waits for it.
   absl::Status RunGraph(const rpc::RunGraphRequest& req, rpc::RunGraphResponse* resp);
   // Ends a step here. With an abort code the step stays aborted, even one
-  // this task has not seen yet, until stale steps are swept: whatever comes
-  // late for it (its RunGraph, another task's RecvTensor) fails at once.
+  // this task has not seen yet, for two minutes: whatever comes late for it
+  // (its RunGraph, another task's RecvTensor) fails at once.
   absl::Status CleanupStep(const rpc::CleanupStepRequest& req);
   // Waits for the value a partition of this task sends under `key` in step
   // `step_id`; gives up when `cancelled()` turns true (polled) or at
@@ -86,6 +86,7 @@ class Worker {
   absl::flat_hash_map<int64_t, Step> steps_;  // protected by mu_
   std::set<std::string> done_tasks_;          // protected by mu_
   int64_t next_graph_id_ = 1;                 // protected by mu_
+  absl::Time last_sweep_ = absl::InfinitePast();  // of steps_; protected by mu_
 };
 
 }  // namespace braid::distributed
