@@ -207,8 +207,8 @@ absl::Status Worker::CleanupStep(const rpc::CleanupStepRequest& req) {
     rendezvous->StartAbort(absl::CancelledError(absl::StrCat("step ", req.step_id(), " ended")));
     return absl::OkStatus();
   }
-  // An abort stays in the table, aborted, until the sweep of stale steps: the
-  // abort races this task's own RunGraph and the RecvTensor calls of others
+  // An abort stays in the table, aborted, for kAbortedStepAge: the abort
+  // races this task's own RunGraph and the RecvTensor calls of others
   // for the step. Dropped, or not yet known here, the step would be created
   // afresh by whichever comes later, which would then wait for a value that
   // no partition sends any more, until its deadline.
